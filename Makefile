@@ -1,0 +1,46 @@
+# Delta Pinyin: `make demo` sets everything up and runs the main job; `make test` runs the tests.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip
+STAMP  := $(VENV)/.installed
+DEMO   := out/demo
+
+.PHONY: setup system-deps lexicon demo test lint clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	# torch first, pinned, so that no other requirement pulls a multi-GB CUDA build
+	$(PY) -c "import torch" 2>/dev/null || $(PIP) install -q torch==2.13.0
+	$(PIP) install -q -e ".[lm,kernels,ui,dev]"
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+# Debian packages for the UI screenshot test (virtual screen, CJK fonts); skipped when not root.
+system-deps:
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  if ! command -v Xvfb >/dev/null || [ ! -d /usr/share/fonts/opentype/noto ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq xvfb fonts-noto-cjk >/dev/null; \
+	  fi; \
+	else echo "system-deps: not root, skipping apt-get (xvfb, fonts-noto-cjk)"; fi
+
+lexicon: setup
+	$(PY) main.py lexicon build
+
+demo: lexicon
+	@mkdir -p $(DEMO)
+	$(PY) main.py convert woshizhongguoren jintiantianqizhenhao zhongguorenmindaxue shurufa "xi'an" zgrm xianzai
+	$(PY) main.py make-log benchmarks/data/sample.txt --out $(DEMO)/sample.jsonl
+	$(PY) main.py replay $(DEMO)/sample.jsonl --json $(DEMO)/replay.json --plot $(DEMO)/replay.png
+	@echo "demo: summary in $(DEMO)/replay.json, plot in $(DEMO)/replay.png"
+
+test: setup system-deps
+	$(PY) -m pytest -q
+
+lint: setup
+	$(VENV)/bin/ruff check .
+
+clean:
+	rm -rf $(VENV) out .cache .pytest_cache

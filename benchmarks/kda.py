@@ -1,0 +1,253 @@
+"""KDA kernel benchmark on one GPU: our Triton kernels vs flash-linear-attention (and SDPA).
+
+Run:  python benchmarks/kda.py --out kda_bench.md --json kda_bench.json
+
+Cases (bf16 inputs, fp32 state; medians of triton.testing.do_bench, CUDA-event timed):
+* chunk forward and forward+backward, H=16, K=V=128, B x T in {4x2048, 4x8192, 8x32768};
+  causal SDPA (flash) at the same shape as a scale reference.
+* decode, one token, H=16, K=V=128, B in {1, 64, 256}, plus H=4, K=V=64, B=64; state
+  updated in place; each call captured in a CUDA graph; effective state bandwidth =
+  bytes of state read + written / time.
+* candidate scoring, H=4, K=V=64, 64 candidates x 16 tokens from one shared state: GPU time
+  of one launch (graph replay) and the eager call; fla for scale (state expanded per
+  candidate first, which our scorer never does).
+Every ratio is ours / theirs measured in the same run. fla is optional (rows say n/a).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import platform
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+import triton
+from triton.testing import do_bench
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from kernels.kda import chunk_kda, fused_recurrent_kda, score_candidates  # noqa: E402
+
+try:
+    from fla.ops.kda import chunk_kda as fla_chunk_kda
+    from fla.ops.kda import fused_recurrent_kda as fla_fused_recurrent_kda
+except Exception as exc:  # noqa: BLE001 - any import failure means "not available"
+    print(f"fla not available: {exc!r}", file=sys.stderr)
+    fla_chunk_kda = fla_fused_recurrent_kda = None
+
+DEV = "cuda"
+
+
+def bench(fn: Callable[[], object], rep_ms: int = 200) -> float:
+    """Median milliseconds of fn (warm-up included in do_bench)."""
+    return float(do_bench(fn, warmup=25, rep=rep_ms, return_mode="median"))
+
+
+def graph_bench(fn: Callable[[], object], rep_ms: int = 200) -> float:
+    """Median milliseconds of one replay of a CUDA graph capturing fn."""
+    s = torch.cuda.Stream()
+    s.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(s):
+        for _ in range(3):
+            fn()
+    torch.cuda.current_stream().wait_stream(s)
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph):
+        fn()
+    return bench(graph.replay, rep_ms)
+
+
+def inputs(B: int, T: int, H: int, K: int, V: int, grad: bool) -> list[torch.Tensor]:
+    q = F.normalize(torch.randn(B, T, H, K, device=DEV), dim=-1).bfloat16()  # [B, T, H, K]
+    k = F.normalize(torch.randn(B, T, H, K, device=DEV), dim=-1).bfloat16()
+    v = torch.randn(B, T, H, V, device=DEV).bfloat16()  # [B, T, H, V]
+    g = F.logsigmoid(torch.randn(B, T, H, K, device=DEV)) / 2  # [B, T, H, K] fp32 log decay
+    beta = torch.rand(B, T, H, device=DEV).sigmoid().bfloat16()  # [B, T, H]
+    out = [q, k, v, g, beta]
+    return [x.requires_grad_(grad) for x in out]
+
+
+def ratio(a: float | None, b: float | None) -> str:
+    return f"{a / b:.2f}" if a is not None and b is not None else "n/a"
+
+
+def fmt(x: float | None, unit: str = "ms") -> str:
+    if x is None:
+        return "n/a"
+    return f"{x * 1000:.1f} µs" if unit == "us" else f"{x:.3f} ms"
+
+
+def bench_chunk(rows: list[dict], B: int, T: int, H: int = 16, D: int = 128) -> None:
+    scale = D**-0.5
+    res: dict = {"case": f"chunk B{B} T{T} H{H} d{D}"}
+    x0 = inputs(B, T, H, D, D, grad=False)
+    res["ours_fwd"] = bench(lambda: chunk_kda(*x0, scale=scale))
+    if fla_chunk_kda is not None:
+        res["fla_fwd"] = bench(lambda: fla_chunk_kda(*x0, scale=scale))
+    q0, k0, v0 = (t.transpose(1, 2).contiguous() for t in x0[:3])  # [B, H, T, D]
+    res["sdpa_fwd"] = bench(lambda: F.scaled_dot_product_attention(q0, k0, v0, is_causal=True))
+    x0.clear()
+    x = inputs(B, T, H, D, D, grad=True)
+    do = torch.randn(B, T, H, D, device=DEV).bfloat16()
+
+    def fb(fn: Callable) -> Callable[[], None]:
+        def run() -> None:
+            o = fn()[0]
+            o.backward(do)
+
+        return run
+
+    res["ours_fwdbwd"] = bench(fb(lambda: chunk_kda(*x, scale=scale)))
+    if fla_chunk_kda is not None:
+        res["fla_fwdbwd"] = bench(fb(lambda: fla_chunk_kda(*x, scale=scale)))
+    qs, ks, vs = (t.detach().transpose(1, 2).contiguous().requires_grad_() for t in x[:3])
+    dos = do.transpose(1, 2).contiguous()
+    res["sdpa_fwdbwd"] = bench(
+        lambda: F.scaled_dot_product_attention(qs, ks, vs, is_causal=True).backward(dos)
+    )
+    rows.append(res)
+    x.clear()
+    torch.cuda.empty_cache()
+
+
+def bench_decode(rows: list[dict], B: int, H: int, D: int) -> None:
+    x = inputs(B, 1, H, D, D, grad=False)
+    state = torch.randn(B, H, D, D, device=DEV) * 0.1  # [B, H, K, V] fp32
+    out = torch.empty(B, 1, H, D, device=DEV, dtype=torch.bfloat16)
+    res: dict = {"case": f"decode B{B} H{H} d{D}"}
+    state_bytes = 2 * B * H * D * D * 4  # read + write, fp32
+
+    def ours() -> None:
+        fused_recurrent_kda(*x, initial_state=state, inplace_final_state=True, out=out)
+
+    res["ours_graph"] = graph_bench(ours)
+    res["ours_eager"] = bench(ours)
+    res["ours_tbs"] = state_bytes / (res["ours_graph"] * 1e-3) / 1e12
+    if fla_fused_recurrent_kda is not None:
+        fstate = state.clone()
+
+        def theirs() -> None:
+            fla_fused_recurrent_kda(*x, initial_state=fstate, output_final_state=True)
+
+        res["fla_graph"] = graph_bench(theirs)
+        res["fla_tbs"] = state_bytes / (res["fla_graph"] * 1e-3) / 1e12
+    rows.append(res)
+
+
+def bench_scoring(rows: list[dict], N: int = 64, T: int = 16, H: int = 4, D: int = 64) -> None:
+    x = inputs(N, T, H, D, D, grad=False)
+    state = torch.randn(H, D, D, device=DEV) * 0.1  # [H, K, V] shared cache
+    lengths = torch.randint(1, T + 1, (N,), device=DEV, dtype=torch.int32)
+    lengths[0] = T
+    out = torch.empty(N, T, H, D, device=DEV, dtype=torch.bfloat16)
+    res: dict = {"case": f"score N{N} T{T} H{H} d{D}"}
+
+    def ours() -> None:
+        score_candidates(*x, state, lengths, out=out)
+
+    res["ours_graph"] = graph_bench(ours)
+    res["ours_eager"] = bench(ours)
+    if fla_fused_recurrent_kda is not None:
+
+        def theirs() -> None:
+            h0 = state.expand(N, -1, -1, -1).contiguous()  # fla needs one state per sequence
+            fla_fused_recurrent_kda(*x, initial_state=h0, output_final_state=False)
+
+        res["fla_graph"] = graph_bench(theirs)
+        res["fla_eager"] = bench(theirs)
+    rows.append(res)
+
+
+def markdown(chunk: list[dict], decode: list[dict], score: list[dict], env: dict) -> str:
+    lines = [
+        f"Machine: {env['gpu']}; torch {env['torch']}, triton {env['triton']}, "
+        f"fla {env['fla']}; python {env['python']}.",
+        "",
+        "| chunk case | ours fwd | fla fwd | ours/fla | SDPA fwd | ours/SDPA | "
+        "ours fwd+bwd | fla fwd+bwd | ours/fla | SDPA fwd+bwd | ours/SDPA |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in chunk:
+        lines.append(
+            f"| {r['case']} | {fmt(r['ours_fwd'])} | {fmt(r.get('fla_fwd'))} | "
+            f"{ratio(r['ours_fwd'], r.get('fla_fwd'))} | {fmt(r['sdpa_fwd'])} | "
+            f"{ratio(r['ours_fwd'], r['sdpa_fwd'])} | {fmt(r['ours_fwdbwd'])} | "
+            f"{fmt(r.get('fla_fwdbwd'))} | {ratio(r['ours_fwdbwd'], r.get('fla_fwdbwd'))} | "
+            f"{fmt(r['sdpa_fwdbwd'])} | {ratio(r['ours_fwdbwd'], r['sdpa_fwdbwd'])} |"
+        )
+    lines += [
+        "",
+        "| decode case (CUDA graph) | ours | ours TB/s | fla | fla TB/s | ours/fla | ours eager |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in decode:
+        fla_tbs = f"{r['fla_tbs']:.2f}" if "fla_tbs" in r else "n/a"
+        lines.append(
+            f"| {r['case']} | {fmt(r['ours_graph'], 'us')} | {r['ours_tbs']:.2f} | "
+            f"{fmt(r.get('fla_graph'), 'us')} | {fla_tbs} | "
+            f"{ratio(r['ours_graph'], r.get('fla_graph'))} | {fmt(r['ours_eager'], 'us')} |"
+        )
+    lines += [
+        "",
+        "| scoring case | ours (graph, 1 launch) | ours eager | fla (graph) | fla eager | "
+        "ours/fla (graph) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in score:
+        lines.append(
+            f"| {r['case']} | {fmt(r['ours_graph'], 'us')} | {fmt(r['ours_eager'], 'us')} | "
+            f"{fmt(r.get('fla_graph'), 'us')} | {fmt(r.get('fla_eager'), 'us')} | "
+            f"{ratio(r['ours_graph'], r.get('fla_graph'))} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", type=Path, default=None, help="markdown table file")
+    ap.add_argument("--json", type=Path, default=None, help="raw numbers (JSON)")
+    ap.add_argument("--quick", action="store_true", help="skip the 8x32768 chunk case")
+    args = ap.parse_args()
+    torch.manual_seed(0)
+    try:
+        import fla
+
+        fla_version = fla.__version__
+    except Exception:  # noqa: BLE001
+        fla_version = "n/a"
+    env = dict(
+        gpu=torch.cuda.get_device_name(),
+        torch=torch.__version__,
+        triton=triton.__version__,
+        fla=fla_version,
+        python=platform.python_version(),
+    )
+    chunk: list[dict] = []
+    decode: list[dict] = []
+    score: list[dict] = []
+    shapes = [(4, 2048), (4, 8192)] + ([] if args.quick else [(8, 32768)])
+    for B, T in shapes:
+        bench_chunk(chunk, B, T)
+        print(chunk[-1], flush=True)
+    for B, H, D in [(1, 16, 128), (64, 16, 128), (256, 16, 128), (64, 4, 64)]:
+        bench_decode(decode, B, H, D)
+        print(decode[-1], flush=True)
+    bench_scoring(score)
+    print(score[-1], flush=True)
+    table = markdown(chunk, decode, score, env)
+    print(table)
+    if args.out:
+        args.out.write_text(table)
+    if args.json:
+        data = dict(env=env, chunk=chunk, decode=decode, score=score)
+        args.json.write_text(json.dumps(data, indent=1, default=lambda v: None))
+    assert all(math.isfinite(r["ours_fwd"]) for r in chunk)
+
+
+if __name__ == "__main__":
+    main()

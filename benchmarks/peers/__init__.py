@@ -1,0 +1,19 @@
+"""Peer IMEs (librime, libime, libpinyin, sunpinyin) behind one interface; see peers.py."""
+
+from benchmarks.peers.peers import (
+    PEERS,
+    PeerError,
+    PeerProcess,
+    PeerTimeout,
+    PeerUnavailable,
+    available_peers,
+)
+
+__all__ = [
+    "PEERS",
+    "PeerError",
+    "PeerProcess",
+    "PeerTimeout",
+    "PeerUnavailable",
+    "available_peers",
+]

@@ -1,0 +1,11 @@
+"""Commands beyond the engine core, registered on main.py's parser."""
+
+from __future__ import annotations
+
+import argparse
+
+__all__ = ["add_extra_commands"]
+
+
+def add_extra_commands(sub: argparse._SubParsersAction) -> None:
+    """compare, ui and ibus add themselves here."""

@@ -1,0 +1,148 @@
+"""Decoder: n-best sentences over a Lattice, scored by the word n-gram model.
+
+    score(sentence) = Σ_words  log P(w | previous word) + emission(w)
+
+where emission is log P(reading | word) plus the penalties of the edges the word was typed
+over (abbreviation, fuzzy, typo, incomplete) and the learner's adjustment. A beam of
+hypotheses is kept at every node, at most `per_history` per last word (the only state a
+bigram needs), so that the final node holds many distinct sentences.
+
+Incremental: the hypotheses at node j depend only on the words ending at or before j, which
+depend only on the keys before j (SyllableGraph's edges are local), so a keystroke that
+appends keys keeps every node before the old last one and decodes only the new tail.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from ime.lattice import Lattice, LatticeWord
+
+__all__ = ["WordLM", "Hyp", "Sentence", "Decoder", "DecodeState"]
+
+
+class WordLM(Protocol):
+    """The decoder's view of the n-gram model."""
+
+    bos: int
+
+    def logp(self, h: int, w: int) -> float:
+        """log P(w | h); h = bos at the start of a clause."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Hyp:
+    score: float
+    word: LatticeWord | None
+    prev: Hyp | None
+    history: int  # LM history after this word
+
+    def words(self) -> tuple[LatticeWord, ...]:
+        out: list[LatticeWord] = []
+        h: Hyp | None = self
+        while h is not None and h.word is not None:
+            out.append(h.word)
+            h = h.prev
+        return tuple(reversed(out))
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    text: str
+    words: tuple[LatticeWord, ...]
+    score: float
+
+    @property
+    def syllables(self) -> tuple[str, ...]:
+        return tuple(s for w in self.words for s in w.syllables)
+
+    @property
+    def end(self) -> int:
+        return self.words[-1].end if self.words else 0
+
+
+@dataclass
+class DecodeState:
+    """Hypotheses per node for one key string and one left history (reused across keystrokes)."""
+
+    keys: str
+    history: int
+    hyps: list[list[Hyp]] = field(default_factory=list)
+
+
+class Decoder:
+    def __init__(self, lm: WordLM, beam: int = 12, final_beam: int = 48, per_history: int = 2,
+                 nbest: int = 10) -> None:
+        self.lm = lm
+        self.beam = beam
+        self.final_beam = final_beam
+        self.per_history = per_history
+        self.nbest = nbest
+
+    def decode(self, lattice: Lattice, history: int | None = None,
+               previous: DecodeState | None = None) -> tuple[list[Sentence], DecodeState]:
+        keys = lattice.graph.keys
+        n = len(keys)
+        h0 = self.lm.bos if history is None else history
+        hyps: list[list[Hyp]] = [[Hyp(0.0, None, None, h0)]]
+        if previous is not None and previous.history == h0 and previous.hyps:
+            # Node j's incoming words depend on keys[:j + 1] (an apostrophe at j moves the
+            # edges ending there) and on whether j is the last node.
+            old = previous.keys
+            common = 0
+            for a, b in zip(old, keys):
+                if a != b:
+                    break
+                common += 1
+            last_valid = min(common - 1, len(old) - 1, n - 1)
+            if last_valid >= 1:
+                hyps = previous.hyps[: last_valid + 1]
+        for j in range(len(hyps), n + 1):
+            hyps.append(self._extend(lattice.words_to[j], hyps,
+                                     self.final_beam if j == n else self.beam))
+        state = DecodeState(keys, h0, hyps)
+        return self._sentences(hyps[n] if n < len(hyps) else []), state
+
+    def _extend(self, incoming: tuple[LatticeWord, ...], hyps: list[list[Hyp]],
+                beam: int) -> list[Hyp]:
+        lm = self.lm
+        cands: list[Hyp] = []
+        for w in incoming:
+            prevs = hyps[w.start]
+            if not prevs:
+                continue
+            wid = w.word_id
+            if wid >= 0:
+                for p in prevs:
+                    cands.append(Hyp(p.score + lm.logp(p.history, wid) + w.emission, w, p, wid))
+            else:
+                best = prevs[0]
+                cands.append(Hyp(best.score + w.unigram + w.emission, w, best, lm.bos))
+        cands.sort(key=lambda h: -h.score)
+        out: list[Hyp] = []
+        per: dict[int, int] = {}
+        for h in cands:
+            c = per.get(h.history, 0)
+            if c >= self.per_history and h.history != lm.bos:
+                continue
+            per[h.history] = c + 1
+            out.append(h)
+            if len(out) >= beam:
+                break
+        return out
+
+    def _sentences(self, final: list[Hyp]) -> list[Sentence]:
+        out: list[Sentence] = []
+        seen: set[str] = set()
+        for h in final:
+            words = h.words()
+            text = "".join(w.text for w in words)
+            if text in seen:
+                continue
+            seen.add(text)
+            out.append(Sentence(text, words, h.score))
+            if len(out) >= self.nbest:
+                break
+        return out

@@ -1,0 +1,563 @@
+"""Chunkwise KDA in Triton: forward and backward (chunk C = 64), fp32 state.
+
+Forward, per (sequence, head):
+  1. `_intra_fwd_kernel`, one program per chunk (parallel): G = cumsum(g) in fp32;
+     Akk~ (unscaled by beta) and Aqk from pairwise decays; N = (I + Diag(beta) Akk~)^-1;
+     W = N (beta * exp(G) * K), U = N (beta * V); also Qg = exp(G) * q * scale,
+     Kd = exp(G_C - G) * K and G_C, the inputs of the sequential pass.
+  2. `_inter_fwd_kernel`, one program per V block (sequential over chunks): the state S in
+     registers; Vnew = U - W S; O = Qg S + Aqk Vnew; S <- exp(G_C) S + Kd^T Vnew.
+Backward:
+  3. `_inter_bwd_kernel` (sequential, reversed): dVnew = Aqk^T dO + Kd dS and the state
+     gradient dS <- exp(G_C) dS + Qg^T dO - W^T dVnew, stored per chunk.
+  4. `_chunk_bwd_kernel` (parallel per chunk): every input gradient from S, dS, Vnew and
+     dVnew of its chunk, through the WY solve and the pairwise decays.
+
+Numerics (KDA notes): gate, cumsum, state and the solve in fp32; only exponents <= 0 are
+taken. Off-diagonal 16x16 blocks of the pairwise matrices factor around the first row n of
+the query block: (a_i exp(G_i - G_n)) . (b_j exp(G_n - G_j)); the four diagonal blocks are
+summed element by element. The triangular solve inverts the 16x16 diagonal blocks by
+forward substitution and finishes with the nilpotent series of the block-lower rest.
+"""
+
+from __future__ import annotations
+
+import torch
+import triton
+import triton.language as tl
+
+__all__ = ["chunk_kda_core", "CHUNK"]
+
+CHUNK = 64  # C: chunk length
+SUB = 16  # diagonal block size inside a chunk
+
+
+@triton.jit
+def _cast(x, DT: tl.constexpr):
+    """Operand cast for tl.dot: 1 = bf16, 2 = fp16, 0 = keep fp32 (tf32 on GPU)."""
+    if DT == 1:
+        return x.to(tl.bfloat16)
+    elif DT == 2:
+        return x.to(tl.float16)
+    else:
+        return x
+
+
+@triton.jit
+def _row(x, rows, n):
+    """Row n of a [C, D] tile as a [D] vector."""
+    return tl.sum(tl.where(rows[:, None] == n, x, 0.0), axis=0)
+
+
+@triton.jit
+def _intra_fwd_kernel(
+    q, k, v, g, beta,  # inputs [B, T, H, K|V], beta [B, T, H]
+    G_buf, Akk_buf, Aqk_buf, N_buf,  # fp32 [B, T, H, K], [B, T, H, C] x3
+    W_buf, U_buf, Qg_buf, Kd_buf, gC_buf,  # [B, T, H, K|V] in dtype; gC fp32 [B, NT, H, K]
+    scale, T, H, NT,
+    K: tl.constexpr, V: tl.constexpr, C: tl.constexpr, SB: tl.constexpr,
+    DT: tl.constexpr, STORE_AKK: tl.constexpr,
+):  # fmt: skip
+    i_c = tl.program_id(0)
+    i_bh = tl.program_id(1)
+    i_b = (i_bh // H).to(tl.int64)
+    i_h = i_bh % H
+    rows = tl.arange(0, C)
+    cols = tl.arange(0, C)
+    ck = tl.arange(0, K)
+    cv = tl.arange(0, V)
+    t = i_c * C + rows  # [C]
+    valid = t < T
+    tok = (i_b * T + t) * H + i_h  # [C] flat (token, head) index
+    mk = valid[:, None]
+
+    gk = tl.load(g + tok[:, None] * K + ck[None, :], mask=mk, other=0.0).to(tl.float32)
+    G = tl.cumsum(gk, axis=0)  # [C, K] chunk-local cumulative log decay
+    tl.store(G_buf + tok[:, None] * K + ck[None, :], G, mask=mk)
+    kk = tl.load(k + tok[:, None] * K + ck[None, :], mask=mk, other=0.0).to(tl.float32)
+    qq = tl.load(q + tok[:, None] * K + ck[None, :], mask=mk, other=0.0).to(tl.float32) * scale
+    b = tl.load(beta + tok, mask=valid, other=0.0).to(tl.float32)  # [C]
+    G_last = _row(G, rows, C - 1)  # [K]; g = 0 on the padded tail keeps G flat there
+
+    # Off-diagonal blocks (row block I, columns j < 16 I), factored around n = 16 I.
+    Akk = tl.zeros([C, C], dtype=tl.float32)
+    Aqk = tl.zeros([C, C], dtype=tl.float32)
+    for blk in tl.static_range(1, C // SB):
+        n = blk * SB
+        Gn = _row(G, rows, n)  # [K]
+        dec_row = tl.exp(tl.minimum(G - Gn[None, :], 0.0))  # exp(G_i - G_n), exact for i >= n
+        dec_col = tl.exp(tl.minimum(Gn[None, :] - G, 0.0))  # exp(G_n - G_j), exact for j < n
+        kc = _cast(kk * dec_col, DT)
+        region = ((rows // SB) == blk)[:, None] & (cols < n)[None, :]
+        Akk = tl.where(region, tl.dot(_cast(kk * dec_row, DT), tl.trans(kc)), Akk)
+        Aqk = tl.where(region, tl.dot(_cast(qq * dec_row, DT), tl.trans(kc)), Aqk)
+
+    # Diagonal blocks, element by element: column j(i) = 16 (i // 16) + jj of row i.
+    tl.debug_barrier()  # G_buf written above is read back by other threads
+    blk_start = (rows // SB) * SB
+    for jj in tl.static_range(SB):
+        j = blk_start + jj  # [C]
+        tokj = (i_b * T + i_c * C + j) * H + i_h
+        mj = ((i_c * C + j) < T)[:, None]
+        kj = tl.load(k + tokj[:, None] * K + ck[None, :], mask=mj, other=0.0).to(tl.float32)
+        Gj = tl.load(G_buf + tokj[:, None] * K + ck[None, :], mask=mj, other=0.0)
+        e = tl.exp(tl.minimum(G - Gj, 0.0))  # [C, K], exp(G_i - G_j) for j <= i
+        kje = kj * e
+        akk = tl.sum(kk * kje, axis=1)  # [C]
+        aqk = tl.sum(qq * kje, axis=1)  # [C]
+        sel = cols[None, :] == j[:, None]
+        Akk = tl.where(sel & (j < rows)[:, None], akk[:, None], Akk)
+        Aqk = tl.where(sel & (j <= rows)[:, None], aqk[:, None], Aqk)
+
+    off_c = tok[:, None] * C + cols[None, :]  # [C, C]
+    tl.store(Aqk_buf + off_c, Aqk, mask=mk)
+    if STORE_AKK:
+        tl.store(Akk_buf + off_c, Akk, mask=mk)
+
+    # Solve N = (I + A)^-1, A = Diag(beta) Akk~ strictly lower, all in fp32.
+    A = Akk * b[:, None]
+    tl.store(N_buf + off_c, A, mask=mk)
+    tl.debug_barrier()
+    NB: tl.constexpr = C // SB
+    nb = tl.arange(0, NB)
+    r16 = tl.arange(0, SB)
+    row3 = nb[:, None, None] * SB + r16[None, :, None]  # [NB, SB, 1]
+    col3 = nb[:, None, None] * SB + r16[None, None, :]  # [NB, 1, SB]
+    tok3 = (i_b * T + i_c * C + row3) * H + i_h
+    m3 = (i_c * C + row3) < T
+    A3 = tl.load(N_buf + tok3 * C + col3, mask=m3, other=0.0)  # [NB, SB, SB] diagonal blocks
+    r3 = r16[None, :, None]
+    c3 = r16[None, None, :]
+    Ninv = tl.where(r3 == c3, 1.0, 0.0) + tl.zeros([NB, SB, SB], dtype=tl.float32)
+    for r in tl.static_range(1, SB):
+        a_r = tl.sum(tl.where(r3 == r, A3, 0.0), axis=1)  # [NB, SB] row r of each block
+        upd = tl.sum(a_r[:, :, None] * Ninv, axis=1)  # [NB, SB] a_r N
+        Ninv = tl.where(r3 == r, Ninv - upd[:, None, :], Ninv)
+    tl.debug_barrier()
+    tl.store(N_buf + tok3 * C + col3, Ninv, mask=m3)
+    tl.debug_barrier()
+    same_blk = (rows // SB)[:, None] == (cols // SB)[None, :]
+    D = tl.load(N_buf + off_c, mask=mk & same_blk, other=0.0)  # blockdiag(L_II^-1)
+    A_off = tl.where((rows // SB)[:, None] > (cols // SB)[None, :], A, 0.0)
+    X = tl.dot(D, A_off, input_precision="tf32x3")  # strictly block-lower, X^NB = 0
+    Nm = D
+    for _ in tl.static_range(NB - 1):
+        Nm = D - tl.dot(X, Nm, input_precision="tf32x3")  # (I - X + X^2 - ...) D
+    tl.debug_barrier()
+    tl.store(N_buf + off_c, Nm, mask=mk)
+
+    eG = tl.exp(G)
+    Nc = _cast(Nm, DT)
+    off_k = tok[:, None] * K + ck[None, :]
+    W = tl.dot(Nc, _cast(kk * eG * b[:, None], DT))  # [C, K]
+    tl.store(W_buf + off_k, W.to(W_buf.dtype.element_ty), mask=mk)
+    tl.store(Qg_buf + off_k, (qq * eG).to(Qg_buf.dtype.element_ty), mask=mk)
+    Kd = kk * tl.exp(G_last[None, :] - G)
+    tl.store(Kd_buf + off_k, Kd.to(Kd_buf.dtype.element_ty), mask=mk)
+    tl.store(gC_buf + ((i_b * NT + i_c) * H + i_h) * K + ck, G_last)
+    vv = tl.load(v + tok[:, None] * V + cv[None, :], mask=mk, other=0.0).to(tl.float32)
+    U = tl.dot(Nc, _cast(vv * b[:, None], DT))  # [C, V]
+    tl.store(U_buf + tok[:, None] * V + cv[None, :], U.to(U_buf.dtype.element_ty), mask=mk)
+
+
+@triton.jit
+def _inter_fwd_kernel(
+    W_buf, U_buf, Qg_buf, Kd_buf, gC_buf, Aqk_buf,
+    h0, o, ht, h_buf, Vn_buf,
+    T, H, NT,
+    K: tl.constexpr, V: tl.constexpr, C: tl.constexpr, BV: tl.constexpr, DT: tl.constexpr,
+    HAS_H0: tl.constexpr, STORE_HT: tl.constexpr, STORE_H: tl.constexpr,
+):  # fmt: skip
+    i_v = tl.program_id(0)
+    i_bh = tl.program_id(1)
+    i_b = (i_bh // H).to(tl.int64)
+    i_h = i_bh % H
+    rows = tl.arange(0, C)
+    ck = tl.arange(0, K)
+    cv = i_v * BV + tl.arange(0, BV)
+    off_s = (i_b * H + i_h) * K * V + ck[:, None] * V + cv[None, :]  # [K, BV]
+    if HAS_H0:
+        S = tl.load(h0 + off_s)
+    else:
+        S = tl.zeros([K, BV], dtype=tl.float32)
+    lower = rows[:, None] >= rows[None, :]
+    for i_c in range(NT):
+        t = i_c * C + rows
+        valid = t < T
+        mk = valid[:, None]
+        tok = (i_b * T + t) * H + i_h
+        if STORE_H:
+            tl.store(
+                h_buf + ((i_b * NT + i_c) * H + i_h) * K * V + ck[:, None] * V + cv[None, :], S
+            )
+        Sc = _cast(S, DT)
+        W = tl.load(W_buf + tok[:, None] * K + ck[None, :], mask=mk, other=0.0)
+        U = tl.load(U_buf + tok[:, None] * V + cv[None, :], mask=mk, other=0.0).to(tl.float32)
+        Vn = U - tl.dot(W, Sc)  # [C, BV]
+        if STORE_H:
+            tl.store(Vn_buf + tok[:, None] * V + cv[None, :], Vn, mask=mk)
+        Qg = tl.load(Qg_buf + tok[:, None] * K + ck[None, :], mask=mk, other=0.0)
+        Aqk = tl.load(Aqk_buf + tok[:, None] * C + rows[None, :], mask=mk & lower, other=0.0)
+        Vc = _cast(Vn, DT)
+        out = tl.dot(Qg, Sc) + tl.dot(_cast(Aqk, DT), Vc)  # [C, BV]
+        tl.store(o + tok[:, None] * V + cv[None, :], out.to(o.dtype.element_ty), mask=mk)
+        Kd = tl.load(Kd_buf + tok[:, None] * K + ck[None, :], mask=mk, other=0.0)
+        gC = tl.load(gC_buf + ((i_b * NT + i_c) * H + i_h) * K + ck)  # [K]
+        S = S * tl.exp(gC)[:, None] + tl.dot(tl.trans(Kd), Vc)
+    if STORE_HT:
+        tl.store(ht + off_s, S)
+
+
+@triton.jit
+def _inter_bwd_kernel(
+    do, W_buf, Qg_buf, Kd_buf, gC_buf, Aqk_buf,
+    dht, dh_buf, dVn_buf, dh0,
+    T, H, NT,
+    K: tl.constexpr, V: tl.constexpr, C: tl.constexpr, BV: tl.constexpr, DT: tl.constexpr,
+    HAS_DHT: tl.constexpr, STORE_DH0: tl.constexpr,
+):  # fmt: skip
+    i_v = tl.program_id(0)
+    i_bh = tl.program_id(1)
+    i_b = (i_bh // H).to(tl.int64)
+    i_h = i_bh % H
+    rows = tl.arange(0, C)
+    ck = tl.arange(0, K)
+    cv = i_v * BV + tl.arange(0, BV)
+    off_s = (i_b * H + i_h) * K * V + ck[:, None] * V + cv[None, :]  # [K, BV]
+    if HAS_DHT:
+        dS = tl.load(dht + off_s)
+    else:
+        dS = tl.zeros([K, BV], dtype=tl.float32)
+    lower = rows[:, None] >= rows[None, :]
+    for i in range(NT):
+        i_c = NT - 1 - i
+        t = i_c * C + rows
+        mk = (t < T)[:, None]
+        tok = (i_b * T + t) * H + i_h
+        # gradient w.r.t. the state leaving chunk i_c
+        tl.store(dh_buf + ((i_b * NT + i_c) * H + i_h) * K * V + ck[:, None] * V + cv[None, :], dS)
+        dO = tl.load(do + tok[:, None] * V + cv[None, :], mask=mk, other=0.0)
+        dOc = _cast(dO.to(tl.float32), DT)
+        Aqk = tl.load(Aqk_buf + tok[:, None] * C + rows[None, :], mask=mk & lower, other=0.0)
+        Kd = tl.load(Kd_buf + tok[:, None] * K + ck[None, :], mask=mk, other=0.0)
+        dVn = tl.dot(tl.trans(_cast(Aqk, DT)), dOc) + tl.dot(Kd, _cast(dS, DT))  # [C, BV]
+        tl.store(dVn_buf + tok[:, None] * V + cv[None, :], dVn, mask=mk)
+        Qg = tl.load(Qg_buf + tok[:, None] * K + ck[None, :], mask=mk, other=0.0)
+        W = tl.load(W_buf + tok[:, None] * K + ck[None, :], mask=mk, other=0.0)
+        gC = tl.load(gC_buf + ((i_b * NT + i_c) * H + i_h) * K + ck)  # [K]
+        dS = (
+            dS * tl.exp(gC)[:, None]
+            + tl.dot(tl.trans(Qg), dOc)
+            - tl.dot(tl.trans(W), _cast(dVn, DT))
+        )
+    if STORE_DH0:
+        tl.store(dh0 + off_s, dS)
+
+
+@triton.jit
+def _chunk_bwd_kernel(
+    q, k, v, beta, G_buf, gC_buf, Akk_buf, Aqk_buf, N_buf,
+    h_buf, dh_buf, Vn_buf, dVn_buf, do,
+    dq, dk, dv, dg, dbeta,  # fp32 outputs
+    scale, T, H, NT,
+    K: tl.constexpr, V: tl.constexpr, C: tl.constexpr, SB: tl.constexpr, BV: tl.constexpr,
+):  # fmt: skip
+    i_c = tl.program_id(0)
+    i_bh = tl.program_id(1)
+    i_b = (i_bh // H).to(tl.int64)
+    i_h = i_bh % H
+    rows = tl.arange(0, C)
+    cols = tl.arange(0, C)
+    ck = tl.arange(0, K)
+    t = i_c * C + rows
+    valid = t < T
+    mk = valid[:, None]
+    tok = (i_b * T + t) * H + i_h
+    off_k = tok[:, None] * K + ck[None, :]
+    off_c = tok[:, None] * C + cols[None, :]
+    strict = rows[:, None] > cols[None, :]
+    lower = rows[:, None] >= cols[None, :]
+
+    G_last = tl.load(gC_buf + ((i_b * NT + i_c) * H + i_h) * K + ck)  # [K]
+    G = tl.load(G_buf + off_k, mask=mk, other=0.0)  # [C, K]
+    G = tl.where(mk, G, G_last[None, :])  # the padded tail keeps G flat, as in the forward
+    kk = tl.load(k + off_k, mask=mk, other=0.0).to(tl.float32)
+    qq = tl.load(q + off_k, mask=mk, other=0.0).to(tl.float32) * scale
+    b = tl.load(beta + tok, mask=valid, other=0.0).to(tl.float32)  # [C]
+    Nm = tl.load(N_buf + off_c, mask=mk & lower, other=0.0)  # [C, C]
+
+    dQg = tl.zeros([C, K], dtype=tl.float32)
+    dKd = tl.zeros([C, K], dtype=tl.float32)
+    dW = tl.zeros([C, K], dtype=tl.float32)
+    dAqk = tl.zeros([C, C], dtype=tl.float32)
+    dNu = tl.zeros([C, C], dtype=tl.float32)
+    dGl = tl.zeros([K], dtype=tl.float32)
+    db = tl.zeros([C], dtype=tl.float32)
+    off_h = ((i_b * NT + i_c) * H + i_h) * K * V
+    for iv in tl.static_range(V // BV):
+        cv = iv * BV + tl.arange(0, BV)
+        off_hs = off_h + ck[:, None] * V + cv[None, :]
+        S = tl.load(h_buf + off_hs)  # [K, BV] state entering the chunk
+        dS = tl.load(dh_buf + off_hs)  # [K, BV] gradient of the state leaving it
+        off_v = tok[:, None] * V + cv[None, :]
+        dO = tl.load(do + off_v, mask=mk, other=0.0).to(tl.float32)  # [C, BV]
+        Vn = tl.load(Vn_buf + off_v, mask=mk, other=0.0)
+        dVn = tl.load(dVn_buf + off_v, mask=mk, other=0.0)
+        vv = tl.load(v + off_v, mask=mk, other=0.0).to(tl.float32)
+        dQg += tl.dot(dO, tl.trans(S))
+        dKd += tl.dot(Vn, tl.trans(dS))
+        dW -= tl.dot(dVn, tl.trans(S))
+        dAqk += tl.dot(dO, tl.trans(Vn))
+        dNu += tl.dot(dVn, tl.trans(vv * b[:, None]))
+        dGl += tl.sum(S * dS, axis=1)
+        NTdU = tl.dot(tl.trans(Nm), dVn)  # [C, BV] = d(beta * V)
+        tl.store(dv + off_v, NTdU * b[:, None], mask=mk)
+        db += tl.sum(vv * NTdU, axis=1)
+    dGl = dGl * tl.exp(G_last)
+
+    # Through W = N (beta * Kg) and N = (I + Diag(beta) Akk~)^-1.
+    Kg = kk * tl.exp(G)
+    NTdW = tl.dot(tl.trans(Nm), dW)  # [C, K] = d(beta * Kg)
+    dKg = NTdW * b[:, None]
+    db += tl.sum(Kg * NTdW, axis=1)
+    dN = tl.dot(dW, tl.trans(Kg * b[:, None])) + dNu  # [C, C]
+    dL = -tl.dot(tl.dot(tl.trans(Nm), dN), tl.trans(Nm))
+    dL = tl.where(strict, dL, 0.0)
+    Akk = tl.load(Akk_buf + off_c, mask=mk & strict, other=0.0)
+    db += tl.sum(dL * Akk, axis=1)
+    dA = dL * b[:, None]  # gradient of Akk~ (strictly lower)
+    dAqk = tl.where(lower, dAqk, 0.0)
+
+    # Pairwise forms P_ij = sum_d a_id b_jd exp(G_id - G_jd): row side (da) and column side (db).
+    dk_row = tl.zeros([C, K], dtype=tl.float32)  # Akk~, a = k
+    dk_col = tl.zeros([C, K], dtype=tl.float32)  # Akk~, b = k
+    dq_row = tl.zeros([C, K], dtype=tl.float32)  # Aqk, a = q
+    dk_colq = tl.zeros([C, K], dtype=tl.float32)  # Aqk, b = k
+    for blk in tl.static_range(1, C // SB):
+        n = blk * SB
+        Gn = _row(G, rows, n)
+        dec_row = tl.exp(tl.minimum(G - Gn[None, :], 0.0))
+        dec_col = tl.exp(tl.minimum(Gn[None, :] - G, 0.0))
+        region = ((rows // SB) == blk)[:, None] & (cols < n)[None, :]
+        dAn = tl.where(region, dA, 0.0)
+        dQn = tl.where(region, dAqk, 0.0)
+        kc = kk * dec_col
+        dk_row += dec_row * tl.dot(dAn, kc)
+        dq_row += dec_row * tl.dot(dQn, kc)
+        dk_col += dec_col * tl.dot(tl.trans(dAn), kk * dec_row)
+        dk_colq += dec_col * tl.dot(tl.trans(dQn), qq * dec_row)
+    tl.debug_barrier()
+    blk_start = (rows // SB) * SB
+    for jj in tl.static_range(SB):
+        x = blk_start + jj  # [C] partner row inside the same diagonal block
+        tokx = (i_b * T + i_c * C + x) * H + i_h
+        mx = ((i_c * C + x) < T)[:, None]
+        kx = tl.load(k + tokx[:, None] * K + ck[None, :], mask=mx, other=0.0).to(tl.float32)
+        qx = tl.load(q + tokx[:, None] * K + ck[None, :], mask=mx, other=0.0).to(tl.float32)
+        Gx = tl.load(G_buf + tokx[:, None] * K + ck[None, :], mask=mx, other=0.0)
+        # row side: row i, column x = j(i)
+        e_r = tl.exp(tl.minimum(G - Gx, 0.0))
+        sel_r = cols[None, :] == x[:, None]
+        dA_r = tl.sum(tl.where(sel_r, dA, 0.0), axis=1)  # [C] dA[i, j(i)]
+        dQ_r = tl.sum(tl.where(sel_r, dAqk, 0.0), axis=1)
+        dk_row += dA_r[:, None] * kx * e_r
+        dq_row += dQ_r[:, None] * kx * e_r
+        # column side: column j (= this row), row x = i(j)
+        e_c = tl.exp(tl.minimum(Gx - G, 0.0))
+        sel_c = rows[:, None] == ((cols // SB) * SB + jj)[None, :]
+        dA_c = tl.sum(tl.where(sel_c, dA, 0.0), axis=0)  # [C] dA[i(j), j]
+        dQ_c = tl.sum(tl.where(sel_c, dAqk, 0.0), axis=0)
+        dk_col += dA_c[:, None] * kx * e_c
+        dk_colq += dQ_c[:, None] * (qx * scale) * e_c
+
+    eG = tl.exp(G)
+    eGd = tl.exp(G_last[None, :] - G)
+    dq_ = dq_row + eG * dQg
+    dk_ = dk_row + dk_col + dk_colq + eG * dKg + eGd * dKd
+    KddKd = kk * eGd * dKd
+    dG = kk * (dk_row - dk_col - dk_colq + eG * dKg) + qq * (dq_row + eG * dQg) - KddKd
+    dG_last = dGl + tl.sum(KddKd, axis=0)  # [K]
+    dG = dG + tl.where(rows[:, None] == C - 1, dG_last[None, :], 0.0)
+    dgk = tl.cumsum(dG, axis=0, reverse=True)  # G = cumsum(g) -> dg = reverse cumsum(dG)
+    tl.store(dq + off_k, dq_ * scale, mask=mk)
+    tl.store(dk + off_k, dk_, mask=mk)
+    tl.store(dg + off_k, dgk, mask=mk)
+    tl.store(dbeta + tok, db, mask=valid)
+
+
+def _dot_code(dtype: torch.dtype) -> int:
+    return {torch.bfloat16: 1, torch.float16: 2}.get(dtype, 0)
+
+
+def _bv(V: int, parallel: int) -> int:
+    """V block of the sequential passes: split V further when there are few (sequence, head)s."""
+    if parallel * (V // 64) >= 264:
+        return min(V, 64)
+    return min(V, 32)
+
+
+def _check(q: torch.Tensor, v: torch.Tensor) -> None:
+    K, V = q.shape[-1], v.shape[-1]
+    for name, d in (("K", K), ("V", V)):
+        if d < 16 or d & (d - 1):
+            raise ValueError(f"chunk_kda needs {name} a power of two >= 16, got {d}")
+
+
+def _chunk_fwd(
+    q: torch.Tensor,
+    k: torch.Tensor,
+    v: torch.Tensor,
+    g: torch.Tensor,
+    beta: torch.Tensor,
+    scale: float,
+    h0: torch.Tensor | None,
+    output_final_state: bool,
+    save_for_bwd: bool,
+) -> tuple[torch.Tensor, torch.Tensor | None, dict[str, torch.Tensor]]:
+    """Forward; returns o [B, T, H, V], final state [B, H, K, V] or None, saved buffers."""
+    B, T, H, K = q.shape
+    V = v.shape[-1]
+    C = CHUNK
+    NT = triton.cdiv(T, C)
+    dev, dt = q.device, q.dtype
+    f32 = torch.float32
+    G = torch.empty(B, T, H, K, device=dev, dtype=f32)
+    Akk = torch.empty(B, T, H, C, device=dev, dtype=f32) if save_for_bwd else G
+    Aqk = torch.empty(B, T, H, C, device=dev, dtype=f32)
+    Nm = torch.empty(B, T, H, C, device=dev, dtype=f32)
+    W = torch.empty(B, T, H, K, device=dev, dtype=dt)
+    U = torch.empty(B, T, H, V, device=dev, dtype=dt)
+    Qg = torch.empty(B, T, H, K, device=dev, dtype=dt)
+    Kd = torch.empty(B, T, H, K, device=dev, dtype=dt)
+    gC = torch.empty(B, NT, H, K, device=dev, dtype=f32)
+    DT = _dot_code(dt)
+    _intra_fwd_kernel[(NT, B * H)](
+        q, k, v, g, beta, G, Akk, Aqk, Nm, W, U, Qg, Kd, gC,
+        scale, T, H, NT,
+        K=K, V=V, C=C, SB=SUB, DT=DT, STORE_AKK=save_for_bwd,
+        num_warps=8 if K >= 128 else 4,
+    )  # fmt: skip
+    o = torch.empty(B, T, H, V, device=dev, dtype=v.dtype)
+    ht = torch.empty(B, H, K, V, device=dev, dtype=f32) if output_final_state else o
+    h = torch.empty(B, NT, H, K, V, device=dev, dtype=f32) if save_for_bwd else o
+    Vn = torch.empty(B, T, H, V, device=dev, dtype=f32) if save_for_bwd else o
+    BV = _bv(V, B * H)
+    _inter_fwd_kernel[(V // BV, B * H)](
+        W, U, Qg, Kd, gC, Aqk,
+        h0 if h0 is not None else o, o, ht, h, Vn,
+        T, H, NT,
+        K=K, V=V, C=C, BV=BV, DT=DT,
+        HAS_H0=h0 is not None, STORE_HT=output_final_state, STORE_H=save_for_bwd,
+        num_warps=4,
+    )  # fmt: skip
+    saved = dict(G=G, Akk=Akk, Aqk=Aqk, N=Nm, W=W, Qg=Qg, Kd=Kd, gC=gC, h=h, Vn=Vn)
+    return o, (ht if output_final_state else None), saved
+
+
+def _chunk_bwd(
+    q: torch.Tensor,
+    k: torch.Tensor,
+    v: torch.Tensor,
+    beta: torch.Tensor,
+    scale: float,
+    saved: dict[str, torch.Tensor],
+    do: torch.Tensor,
+    dht: torch.Tensor | None,
+    need_dh0: bool,
+) -> tuple[torch.Tensor, ...]:
+    """Backward; returns fp32 dq, dk, dv, dg, dbeta and dh0 (or None)."""
+    B, T, H, K = q.shape
+    V = v.shape[-1]
+    C = CHUNK
+    NT = triton.cdiv(T, C)
+    dev = q.device
+    f32 = torch.float32
+    DT = _dot_code(q.dtype)
+    dh = torch.empty(B, NT, H, K, V, device=dev, dtype=f32)
+    dVn = torch.empty(B, T, H, V, device=dev, dtype=f32)
+    dh0 = torch.empty(B, H, K, V, device=dev, dtype=f32) if need_dh0 else dVn
+    BV = _bv(V, B * H)
+    _inter_bwd_kernel[(V // BV, B * H)](
+        do, saved["W"], saved["Qg"], saved["Kd"], saved["gC"], saved["Aqk"],
+        dht if dht is not None else dVn, dh, dVn, dh0,
+        T, H, NT,
+        K=K, V=V, C=C, BV=BV, DT=DT, HAS_DHT=dht is not None, STORE_DH0=need_dh0,
+        num_warps=4,
+    )  # fmt: skip
+    dq = torch.empty(B, T, H, K, device=dev, dtype=f32)
+    dk = torch.empty_like(dq)
+    dg = torch.empty_like(dq)
+    dv = torch.empty(B, T, H, V, device=dev, dtype=f32)
+    dbeta = torch.empty(B, T, H, device=dev, dtype=f32)
+    _chunk_bwd_kernel[(NT, B * H)](
+        q, k, v, beta, saved["G"], saved["gC"], saved["Akk"], saved["Aqk"], saved["N"],
+        saved["h"], dh, saved["Vn"], dVn, do,
+        dq, dk, dv, dg, dbeta,
+        scale, T, H, NT,
+        K=K, V=V, C=C, SB=SUB, BV=min(V, 32),
+        num_warps=8 if K >= 128 else 4,
+    )  # fmt: skip
+    return dq, dk, dv, dg, dbeta, (dh0 if need_dh0 else None)
+
+
+class ChunkKDAFunction(torch.autograd.Function):
+    """Autograd wrapper of the Triton chunk kernels (inputs already preprocessed)."""
+
+    @staticmethod
+    def forward(  # type: ignore[override]
+        ctx: torch.autograd.function.FunctionCtx,
+        q: torch.Tensor,
+        k: torch.Tensor,
+        v: torch.Tensor,
+        g: torch.Tensor,
+        beta: torch.Tensor,
+        scale: float,
+        initial_state: torch.Tensor | None,
+        output_final_state: bool,
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        q, k, v, beta = (x.contiguous() for x in (q, k, v, beta))
+        g32 = g.float().contiguous()
+        h0 = initial_state.float().contiguous() if initial_state is not None else None
+        save = any(ctx.needs_input_grad)
+        o, ht, saved = _chunk_fwd(q, k, v, g32, beta, scale, h0, output_final_state, save)
+        ctx.scale = scale
+        ctx.has_h0 = initial_state is not None
+        ctx.dtypes = (q.dtype, k.dtype, v.dtype, g.dtype, beta.dtype)
+        ctx.saved_names = list(saved)
+        ctx.save_for_backward(q, k, v, beta, *saved.values())
+        return o, ht
+
+    @staticmethod
+    def backward(  # type: ignore[override]
+        ctx: torch.autograd.function.FunctionCtx,
+        do: torch.Tensor,
+        dht: torch.Tensor | None,
+    ) -> tuple[torch.Tensor | None, ...]:
+        q, k, v, beta, *rest = ctx.saved_tensors
+        saved = dict(zip(ctx.saved_names, rest))
+        dq, dk, dv, dg, db, dh0 = _chunk_bwd(
+            q, k, v, beta, ctx.scale, saved, do.contiguous(),
+            dht.float().contiguous() if dht is not None else None, ctx.has_h0,
+        )  # fmt: skip
+        tq, tk, tv, tg, tb = ctx.dtypes
+        return dq.to(tq), dk.to(tk), dv.to(tv), dg.to(tg), db.to(tb), None, dh0, None
+
+
+def chunk_kda_core(
+    q: torch.Tensor,
+    k: torch.Tensor,
+    v: torch.Tensor,
+    g: torch.Tensor,
+    beta: torch.Tensor,
+    scale: float,
+    initial_state: torch.Tensor | None = None,
+    output_final_state: bool = False,
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Triton chunk KDA on preprocessed inputs (q unscaled; g fp32 log decay; beta in (0, 1)).
+
+    q, k: [B, T, H, K]; v: [B, T, H, V]; g: [B, T, H, K]; beta: [B, T, H];
+    initial_state: [B, H, K, V] fp32. Returns o [B, T, H, V] and the final state or None.
+    Differentiable in q, k, v, g, beta and initial_state.
+    """
+    _check(q, v)
+    return ChunkKDAFunction.apply(q, k, v, g, beta, scale, initial_state, output_final_state)

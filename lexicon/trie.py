@@ -1,0 +1,135 @@
+"""The system lexicon: marisa-tries from syllable sequences to words.
+
+Three memory-mapped tries (formats in FORMAT.md):
+
+- `words.marisa`    word text ↔ word id (the id indexes the n-gram arrays);
+- `full.marisa`     syllable codes            → (word id, log P(reading | word));
+- `initials.marisa` first letters TAB codes   → (word id, log P(reading | word)),
+                    for abbreviated and mixed input (`zgrm`, `zhongguor`).
+
+A syllable code is one character, chr(0x100 + syllable id), so a word's key is as long as
+the word and prefix queries prune the search over the syllable graph.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import marisa_trie
+
+from ime.syllables import SYLLABLES, syllable_id
+
+__all__ = ["SystemLexicon", "Pattern", "encode", "decode", "WordHit"]
+
+CODE_BASE = 0x100
+# (pattern, is_prefix): a whole syllable, or a prefix any syllable starting with it matches
+Pattern = tuple[str, bool]
+# (word id, syllables, log P(reading | word))
+WordHit = tuple[int, tuple[str, ...], float]
+RECORD_FORMAT = "<if"
+
+
+def encode(syllables: tuple[str, ...] | list[str]) -> str:
+    return "".join(chr(CODE_BASE + syllable_id(s)) for s in syllables)
+
+
+def decode(codes: str) -> tuple[str, ...]:
+    return tuple(SYLLABLES[ord(c) - CODE_BASE] for c in codes)
+
+
+def initials_key(syllables: tuple[str, ...] | list[str]) -> str:
+    return "".join(s[0] for s in syllables)
+
+
+class SystemLexicon:
+    def __init__(self, words: marisa_trie.Trie, full: marisa_trie.RecordTrie,
+                 initials: marisa_trie.RecordTrie) -> None:
+        self.words = words
+        self.full = full
+        self.initials = initials
+
+    @classmethod
+    def load(cls, directory: Path) -> SystemLexicon:
+        words = marisa_trie.Trie()
+        words.mmap(str(directory / "words.marisa"))
+        full = marisa_trie.RecordTrie(RECORD_FORMAT)
+        full.mmap(str(directory / "full.marisa"))
+        initials = marisa_trie.RecordTrie(RECORD_FORMAT)
+        initials.mmap(str(directory / "initials.marisa"))
+        return cls(words, full, initials)
+
+    @classmethod
+    def from_entries(cls, entries: list[tuple[str, tuple[str, ...], float]]) -> SystemLexicon:
+        """Build in memory from (word, syllables, log P(reading | word)); for tests and tools.
+
+        Word ids are those of the returned `words` trie.
+        """
+        words = marisa_trie.Trie(sorted({w for w, _, _ in entries}))
+        full_items = [(encode(s), (words[w], lp)) for w, s, lp in entries]
+        ini_items = [(initials_key(s) + "\t" + encode(s), (words[w], lp)) for w, s, lp in entries]
+        return cls(
+            words,
+            marisa_trie.RecordTrie(RECORD_FORMAT, full_items),
+            marisa_trie.RecordTrie(RECORD_FORMAT, ini_items),
+        )
+
+    def save(self, directory: Path) -> None:
+        for name, trie in (("words", self.words), ("full", self.full),
+                           ("initials", self.initials)):
+            tmp = directory / f"{name}.marisa.tmp"
+            trie.save(str(tmp))
+            tmp.replace(directory / f"{name}.marisa")
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+    def word_id(self, text: str) -> int | None:
+        return self.words.get(text)
+
+    def text(self, word_id: int) -> str:
+        return self.words.restore_key(word_id)
+
+    def has_prefix(self, patterns: tuple[Pattern, ...]) -> bool:
+        """Whether some word's syllables can begin with these patterns."""
+        if not any(p for _, p in patterns):
+            return self.full.has_keys_with_prefix(encode([s for s, _ in patterns]))
+        return self.initials.has_keys_with_prefix(initials_key([s for s, _ in patterns]))
+
+    def lookup(self, patterns: tuple[Pattern, ...]) -> list[WordHit]:
+        """Every word whose syllables match the patterns one to one."""
+        if not any(p for _, p in patterns):
+            sylls = tuple(s for s, _ in patterns)
+            return [(wid, sylls, lp) for wid, lp in self.full.get(encode(sylls), ())]
+        hits: list[WordHit] = []
+        for key, (wid, lp) in self.initials.items(initials_key([s for s, _ in patterns]) + "\t"):
+            sylls = decode(key[len(patterns) + 1:])
+            if all(s.startswith(p) if pre else s == p for s, (p, pre) in zip(sylls, patterns)):
+                hits.append((wid, sylls, lp))
+        return hits
+
+    def entries(self):
+        """Every (word, syllables, log P(reading | word)), in key order."""
+        for key, (wid, lp) in self.initials.items():
+            yield self.text(wid), decode(key.split("\t", 1)[1]), lp
+
+    def readings_of(self, text: str) -> list[tuple[tuple[str, ...], float]]:
+        """Every (syllables, log P(reading | word)) under which `text` is in the lexicon."""
+        from itertools import product
+
+        from ime.syllables import SYLLABLES
+
+        wid = self.word_id(text)
+        if wid is None:
+            return []
+        per_char: list[list[str]] = []
+        for ch in text:
+            cid = self.word_id(ch)
+            rs = [s for s in SYLLABLES
+                  if cid is not None and any(w == cid for w, _ in self.full.get(encode((s,)), ()))]
+            per_char.append(rs)
+        out = []
+        for sylls in product(*per_char):
+            for w, lp in self.full.get(encode(sylls), ()):
+                if w == wid:
+                    out.append((tuple(sylls), lp))
+        return out

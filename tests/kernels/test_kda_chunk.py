@@ -1,0 +1,118 @@
+"""Triton chunk KDA (forward and backward) against the fp32 token recurrence.
+
+Without a GPU these run in Triton's CPU interpreter (set in conftest.py) at small fp32
+shapes; `needs_cuda` tests run bf16 at real sizes against the fp32 chunk reference.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from conftest import DEVICE, HAS_TRITON, TRITON_FP32_TOL
+
+from kernels.kda import chunk_kda, kda, naive_chunk_kda, naive_recurrent_kda
+from kernels.testing import random_kda_inputs, rel_rms
+
+pytestmark = pytest.mark.skipif(not HAS_TRITON, reason="triton is not installed")
+
+# (B, T, H, K, V, gate, with_h0): tails (T % 64 != 0), several chunks, both gates
+CASES = [
+    (1, 64, 1, 32, 32, "none", False),
+    (2, 100, 2, 32, 16, "none", True),
+    (1, 130, 2, 16, 32, "softplus", True),
+    (2, 40, 1, 32, 32, "bounded", False),
+    (1, 129, 1, 32, 32, "bounded", True),
+]
+IDS = [f"B{c[0]}-T{c[1]}-H{c[2]}-K{c[3]}-V{c[4]}-{c[5]}-{'h0' if c[6] else 'no_h0'}" for c in CASES]
+GRAD_NAMES = ["q", "k", "v", "g", "beta", "h0"]
+
+
+def _gate_kwargs(x) -> dict:
+    if x.gate == "none":
+        return {}
+    return dict(
+        use_gate_in_kernel=True, A_log=x.A_log, dt_bias=x.dt_bias, lower_bound=x.lower_bound
+    )
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_chunk_forward_backward_match_recurrent(case: tuple) -> None:
+    B, T, H, K, V, gate, with_h0 = case
+    x = random_kda_inputs(
+        B, T, H, K, V, gate=gate, with_h0=with_h0, requires_grad=True, device=DEVICE
+    )
+    kw = dict(initial_state=x.h0, output_final_state=True, **_gate_kwargs(x))
+    o, s = chunk_kda(x.q, x.k, x.v, x.g, x.beta, **kw)
+    with torch.device(DEVICE):
+        o_ref, s_ref = naive_recurrent_kda(x.q, x.k, x.v, x.g, x.beta, **kw)
+    assert o.shape == (B, T, H, V) and s.shape == (B, H, K, V) and s.dtype == torch.float32
+    assert rel_rms(o, o_ref) <= TRITON_FP32_TOL
+    assert rel_rms(s, s_ref) <= TRITON_FP32_TOL
+    do, ds = torch.randn_like(o), torch.randn_like(s)
+    got = torch.autograd.grad((o * do).sum() + (s * ds).sum(), x.tensors())
+    ref = torch.autograd.grad((o_ref * do).sum() + (s_ref * ds).sum(), x.tensors())
+    for name, a, b in zip(GRAD_NAMES, got, ref):
+        assert torch.isfinite(a).all(), name
+        assert rel_rms(a, b) <= TRITON_FP32_TOL, name
+
+
+def test_chunk_strong_decay_without_final_state() -> None:
+    """Softplus gate with huge logits (G drops by hundreds per chunk) and o-only gradients."""
+    x = random_kda_inputs(1, 96, 1, 16, 16, gate="softplus", requires_grad=True, device=DEVICE)
+    f = (x.g * 8).detach().requires_grad_()
+    ins = [x.q, x.k, x.v, f, x.beta]
+    kw = _gate_kwargs(x)
+    o, s = chunk_kda(*ins, **kw)
+    assert s is None
+    o_ref, _ = naive_recurrent_kda(*ins, **kw)
+    assert rel_rms(o, o_ref) <= TRITON_FP32_TOL
+    do = torch.randn_like(o)
+    got = torch.autograd.grad((o * do).sum(), ins)
+    ref = torch.autograd.grad((o_ref * do).sum(), ins)
+    for name, a, b in zip(GRAD_NAMES, got, ref):
+        assert rel_rms(a, b) <= TRITON_FP32_TOL, name
+
+
+def test_chunk_fp16_forward() -> None:
+    x = random_kda_inputs(1, 70, 1, 32, 32, dtype=torch.float16, with_h0=True, device=DEVICE)
+    o, s = chunk_kda(x.q, x.k, x.v, x.g, x.beta, initial_state=x.h0, output_final_state=True)
+    assert o.dtype == torch.float16
+    o_ref, s_ref = naive_recurrent_kda(
+        x.q, x.k, x.v, x.g, x.beta, initial_state=x.h0, output_final_state=True
+    )
+    assert rel_rms(o, o_ref.float()) <= 1e-2
+    assert rel_rms(s, s_ref) <= 1e-2
+
+
+def test_chunk_rejects_odd_head_dim() -> None:
+    x = random_kda_inputs(1, 8, 1, 24, 16, device=DEVICE)
+    with pytest.raises(ValueError):
+        chunk_kda(x.q, x.k, x.v, x.g, x.beta)
+
+
+# ---- GPU, real sizes, bf16 ---------------------------------------------------------------
+
+GPU_CASES = [(1, 2048, 16, 128, 128, "none"), (2, 1000, 4, 64, 64, "softplus")]
+GPU_IDS = [f"B{c[0]}-T{c[1]}-H{c[2]}-K{c[3]}-V{c[4]}-{c[5]}" for c in GPU_CASES]
+
+
+@pytest.mark.needs_cuda
+@pytest.mark.parametrize("case", GPU_CASES, ids=GPU_IDS)
+def test_chunk_bf16_gpu(case: tuple) -> None:
+    B, T, H, K, V, gate = case
+    x = random_kda_inputs(
+        B, T, H, K, V, dtype=torch.bfloat16, gate=gate, with_h0=True, requires_grad=True,
+        device="cuda",
+    )  # fmt: skip
+    kw = dict(initial_state=x.h0, output_final_state=True, **_gate_kwargs(x))
+    o, s = kda(x.q, x.k, x.v, x.g, x.beta, mode="chunk", **kw)
+    assert o.dtype == torch.bfloat16
+    ref_in = [t.detach().float().requires_grad_() for t in x.tensors()]
+    o_ref, s_ref = naive_chunk_kda(*ref_in[:5], **{**kw, "initial_state": ref_in[5]})
+    assert rel_rms(o, o_ref) <= 1e-2
+    assert rel_rms(s, s_ref) <= 1e-2
+    do, ds = torch.randn_like(o_ref), torch.randn_like(s_ref)
+    got = torch.autograd.grad((o.float() * do).sum() + (s * ds).sum(), x.tensors())
+    ref = torch.autograd.grad((o_ref * do).sum() + (s_ref * ds).sum(), ref_in)
+    errs = {n: rel_rms(a, b) for n, a, b in zip(GRAD_NAMES, got, ref)}
+    assert all(e <= 1e-2 for e in errs.values()), errs
