@@ -163,6 +163,24 @@ def bench_scoring(rows: list[dict], N: int = 64, T: int = 16, H: int = 4, D: int
     rows.append(res)
 
 
+def breakdown(B: int = 4, T: int = 8192, H: int = 16, D: int = 128) -> str:
+    """Per-kernel GPU time of one fwd+bwd (torch profiler), ours and fla, as text."""
+    x = inputs(B, T, H, D, D, grad=True)
+    do = torch.randn(B, T, H, D, device=DEV).bfloat16()
+    out = []
+    impls = [("ours", chunk_kda)] + ([("fla", fla_chunk_kda)] if fla_chunk_kda else [])
+    for name, fn in impls:
+        fn(*x, scale=D**-0.5)[0].backward(do)  # warm-up / compile
+        torch.cuda.synchronize()
+        acts = [torch.profiler.ProfilerActivity.CUDA]
+        with torch.profiler.profile(activities=acts) as prof:
+            fn(*x, scale=D**-0.5)[0].backward(do)
+            torch.cuda.synchronize()
+        table = prof.key_averages().table(sort_by="self_device_time_total", row_limit=14)
+        out.append(f"### {name}: one fwd+bwd, B{B} T{T} H{H} d{D}\n\n```\n{table}\n```\n")
+    return "\n".join(out)
+
+
 def markdown(chunk: list[dict], decode: list[dict], score: list[dict], env: dict) -> str:
     lines = [
         f"Machine: {env['gpu']}; torch {env['torch']}, triton {env['triton']}, "
@@ -212,6 +230,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=None, help="markdown table file")
     ap.add_argument("--json", type=Path, default=None, help="raw numbers (JSON)")
     ap.add_argument("--quick", action="store_true", help="skip the 8x32768 chunk case")
+    ap.add_argument("--breakdown", type=Path, default=None, help="per-kernel profile (text)")
     args = ap.parse_args()
     torch.manual_seed(0)
     try:
@@ -239,6 +258,10 @@ def main() -> None:
         print(decode[-1], flush=True)
     bench_scoring(score)
     print(score[-1], flush=True)
+    if args.breakdown:
+        text = breakdown()
+        print(text)
+        args.breakdown.write_text(text)
     table = markdown(chunk, decode, score, env)
     print(table)
     if args.out:

@@ -9,3 +9,6 @@ __all__ = ["add_extra_commands"]
 
 def add_extra_commands(sub: argparse._SubParsersAction) -> None:
     """compare, ui and ibus add themselves here."""
+    from ui.cli import add_ui_command
+
+    add_ui_command(sub)

@@ -44,6 +44,7 @@ class InputContext:
         self._committed = ""
         self._decode_state: DecodeState | None = None
         self._lattice: Lattice | None = None
+        self._generation = engine.lattice_builder.generation
         self._sentences: list[Sentence] = []
         self._candidates: list[Candidate] = []
         self.last_latency_ms = 0.0
@@ -235,8 +236,11 @@ class InputContext:
             self._sentences, self._candidates, self._lattice = [], [], None
             return
         engine = self.engine
+        if self._generation != engine.lattice_builder.generation:
+            self._generation = engine.lattice_builder.generation
+            self._lattice, self._decode_state = None, None  # the user lexicon changed
         graph = engine.segmentor.segment(rest)
-        lattice = engine.lattice_builder.build(graph)
+        lattice = engine.lattice_builder.build(graph, self._lattice)
         sentences, self._decode_state = engine.decoder.decode(
             lattice, self._history(), self._decode_state)
         sentences = engine.rerank(self._left + "".join(s.pick.text for s in self._selections),
@@ -256,7 +260,7 @@ class InputContext:
                 seen.add(s.text)
                 out.append(Candidate(s.text, CandidateKind.SENTENCE, n, s.score, s.words,
                                      any(w.word_id == USER_WORD for w in s.words)))
-        words = sorted(lattice.words_from[0], key=lambda w: (not w.exact, -w.end, -w.prior))
+        words = sorted(lattice.words_from(0), key=lambda w: (not w.exact, -w.end, -w.prior))
         for w in words:
             if w.text in seen:
                 continue

@@ -73,9 +73,10 @@ class DecodeState:
 
 
 class Decoder:
-    def __init__(self, lm: WordLM, beam: int = 12, final_beam: int = 48, per_history: int = 2,
-                 nbest: int = 10) -> None:
+    def __init__(self, lm: WordLM, beam: int = 10, final_beam: int = 48, per_history: int = 2,
+                 nbest: int = 10, margin: float = 25.0) -> None:
         self.lm = lm
+        self.margin = margin  # hypotheses this many nats below a node's best are dropped
         self.beam = beam
         self.final_beam = final_beam
         self.per_history = per_history
@@ -107,28 +108,53 @@ class Decoder:
 
     def _extend(self, incoming: tuple[LatticeWord, ...], hyps: list[list[Hyp]],
                 beam: int) -> list[Hyp]:
+        """The best hypotheses ending at one node, at most `per_history` per last word."""
         lm = self.lm
-        cands: list[Hyp] = []
-        for w in incoming:
-            prevs = hyps[w.start]
-            if not prevs:
-                continue
-            wid = w.word_id
-            if wid >= 0:
-                for p in prevs:
-                    cands.append(Hyp(p.score + lm.logp(p.history, wid) + w.emission, w, p, wid))
-            else:
-                best = prevs[0]
-                cands.append(Hyp(best.score + w.unigram + w.emission, w, best, lm.bos))
-        cands.sort(key=lambda h: -h.score)
+        bos = lm.bos
+        tables = getattr(lm, "tables", None)
+        scored: list[tuple[float, LatticeWord, Hyp]] = []
+        if tables is not None:
+            # the bigram's tables inlined: this loop is the decoder's hot path
+            pairs, stride, backoff, low = tables()
+            get = pairs.get
+            for w in incoming:
+                prevs = hyps[w.start]
+                if not prevs:
+                    continue
+                wid = w.word_id
+                if wid >= 0:
+                    lw, em = low[wid], w.emission
+                    for p in prevs:
+                        v = get(p.history * stride + wid)
+                        scored.append((p.score + em + (backoff[p.history] + lw if v is None
+                                                       else v), w, p))
+                else:
+                    scored.append((prevs[0].score + w.unigram + w.emission, w, prevs[0]))
+        else:
+            for w in incoming:
+                prevs = hyps[w.start]
+                if not prevs:
+                    continue
+                wid = w.word_id
+                if wid >= 0:
+                    for p in prevs:
+                        scored.append((p.score + lm.logp(p.history, wid) + w.emission, w, p))
+                else:
+                    scored.append((prevs[0].score + w.unigram + w.emission, w, prevs[0]))
+        if not scored:
+            return []
+        floor = max(x[0] for x in scored) - self.margin
+        scored = [x for x in scored if x[0] >= floor]
+        scored.sort(key=lambda x: -x[0])
         out: list[Hyp] = []
         per: dict[int, int] = {}
-        for h in cands:
-            c = per.get(h.history, 0)
-            if c >= self.per_history and h.history != lm.bos:
+        for score, w, p in scored:
+            h = w.word_id if w.word_id >= 0 else bos
+            c = per.get(h, 0)
+            if c >= self.per_history and h != bos:
                 continue
-            per[h.history] = c + 1
-            out.append(h)
+            per[h] = c + 1
+            out.append(Hyp(score, w, p, h))
             if len(out) >= beam:
                 break
         return out

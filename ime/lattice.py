@@ -78,8 +78,16 @@ class LatticeWord:
 @dataclass(frozen=True, slots=True)
 class Lattice:
     graph: SyllableGraph
-    words_from: tuple[tuple[LatticeWord, ...], ...]  # [n + 1] words leaving each node
     words_to: tuple[tuple[LatticeWord, ...], ...]  # [n + 1] words ending at each node
+    walks_to: tuple[tuple[tuple[SyllableEdge, ...], ...], ...]  # [n + 1] edge paths that
+    # end at each node and still begin some word (reused by the next keystroke)
+
+    def words_from(self, start: int) -> list[LatticeWord]:
+        """Words starting at `start`, longest first (as laid: best prior first per span)."""
+        out: list[LatticeWord] = []
+        for ws in reversed(self.words_to):
+            out.extend(w for w in ws if w.start == start)
+        return out
 
 
 class LatticeBuilder:
@@ -98,67 +106,99 @@ class LatticeBuilder:
         self.per_span = per_span
         self._lookups: dict[tuple[Pattern, ...], list[tuple[float, str, int, tuple, float]]] = {}
         self._prefixes: dict[tuple[Pattern, ...], bool] = {}
+        self._spans: dict[tuple[int, int, str, bool], tuple[LatticeWord, ...]] = {}
+        self.generation = 0  # bumped by clear_cache
 
     def clear_cache(self) -> None:
+        """Drop every cached lookup (the user lexicon changed); lattices built before are stale."""
+        self.generation += 1
         self._lookups.clear()
         self._prefixes.clear()
+        self._spans.clear()
 
-    def build(self, graph: SyllableGraph) -> Lattice:
-        n = graph.size
-        words_from: list[tuple[LatticeWord, ...]] = []
-        words_to: list[list[LatticeWord]] = [[] for _ in range(n + 1)]
-        for i in range(n + 1):
-            ws = self.words_at(graph, i)
-            words_from.append(ws)
-            for w in ws:
-                words_to[w.end].append(w)
-        return Lattice(graph, tuple(words_from), tuple(tuple(ws) for ws in words_to))
+    def build(self, graph: SyllableGraph, previous: Lattice | None = None) -> Lattice:
+        """Lay the words over `graph`, node by node.
 
-    def words_at(self, graph: SyllableGraph, start: int) -> tuple[LatticeWord, ...]:
-        """Every word starting at node `start`, the best `per_span` per end node."""
-        by_end: dict[int, list[LatticeWord]] = {}
+        Node j's words and walks depend only on the edges ending at or before j, which
+        depend only on keys[:j + 1] and on whether j is the last node: those of
+        `previous` are reused up to the last node both key strings agree on.
+        """
         keys = graph.keys
-        user = self.user
-        stack: list[tuple[int, tuple[SyllableEdge, ...]]] = [(start, ())]
-        while stack:
-            node, path = stack.pop()
-            for e in graph.edges_from[node]:
+        n = len(keys)
+        edges_to: list[list[SyllableEdge]] = [[] for _ in range(n + 1)]
+        for es in graph.edges_from:
+            for e in es:
+                edges_to[e.end].append(e)
+        words_to: list[tuple[LatticeWord, ...]] = []
+        walks_to: list[tuple[tuple[SyllableEdge, ...], ...]] = []
+        if previous is not None:
+            old = previous.graph.keys
+            common = 0
+            for a, b in zip(old, keys):
+                if a != b:
+                    break
+                common += 1
+            keep = min(common - 1, len(old) - 1, n - 1) + 1
+            if keep > 0:
+                words_to = list(previous.words_to[:keep])
+                walks_to = list(previous.walks_to[:keep])
+        if not words_to:
+            words_to, walks_to = [()], [()]
+        spans = self._spans
+        for j in range(len(words_to), n + 1):
+            raw: list[LatticeWord] = []
+            walks: list[tuple[SyllableEdge, ...]] = []
+            for e in edges_to[j]:
                 if e.kind == EdgeKind.RAW:
-                    if not path:
-                        by_end.setdefault(e.end, []).append(self._raw(keys, e))
+                    raw.append(self._raw(keys, e))
                     continue
-                walk = path + (e,)
-                patterns = tuple((x.pattern, x.is_prefix) for x in walk)
-                if not self._has_prefix(patterns):
-                    continue
-                penalty = sum(x.penalty for x in walk)
-                typed = tuple(keys[x.start:x.end].strip("'") for x in walk)
-                exact = all(x.kind in _EXACT for x in walk)
-                for prior, text, wid, sylls, lp in self._lookup(patterns):
-                    emission = lp + penalty
-                    if user is not None:
-                        adj = user.adjustment(text, sylls)
-                        if adj == -math.inf:
-                            continue  # forgotten by the user
-                        emission += adj
-                    by_end.setdefault(e.end, []).append(LatticeWord(
-                        start, e.end, text, wid, sylls, keys[start:e.end], typed, emission,
-                        prior - lp, prior - lp + emission, exact))
-                if len(walk) < MAX_WORD_SYLLABLES:
-                    stack.append((e.end, walk))
+                for walk in [(e,)] + [w + (e,) for w in walks_to[e.start]
+                                      if len(w) < MAX_WORD_SYLLABLES]:
+                    if self._has_prefix(tuple((x.pattern, x.is_prefix) for x in walk)):
+                        walks.append(walk)
+            by_start: dict[int, list[tuple[SyllableEdge, ...]]] = {}
+            for walk in walks:
+                by_start.setdefault(walk[0].start, []).append(walk)
+            words: list[LatticeWord] = []
+            for i in sorted(by_start):
+                key = (i, j, keys[i:j], j == n)
+                ws = spans.get(key)
+                if ws is None:
+                    if len(spans) > 100_000:
+                        spans.clear()
+                    ws = spans[key] = self._span_words(keys, i, j, by_start[i])
+                words.extend(ws)
+            words.extend(raw)
+            words_to.append(tuple(words))
+            walks_to.append(tuple(walks))
+        return Lattice(graph, tuple(words_to), tuple(walks_to))
+
+    def _span_words(self, keys: str, start: int, end: int,
+                    walks: list[tuple[SyllableEdge, ...]]) -> tuple[LatticeWord, ...]:
+        user = self.user
+        found: list[LatticeWord] = []
+        for walk in walks:
+            patterns = tuple((x.pattern, x.is_prefix) for x in walk)
+            penalty = sum(x.penalty for x in walk)
+            typed = tuple(keys[x.start:x.end].strip("'") for x in walk)
+            exact = all(x.kind in _EXACT for x in walk)
+            for prior, text, wid, sylls, lp in self._lookup(patterns):
+                emission = lp + penalty
+                if user is not None:
+                    adj = user.adjustment(text, sylls)
+                    if adj == -math.inf:
+                        continue  # forgotten by the user
+                    emission += adj
+                found.append(LatticeWord(start, end, text, wid, sylls, keys[start:end], typed,
+                                         emission, prior - lp, prior - lp + emission, exact))
+        found.sort(key=lambda w: -w.prior)
         out: list[LatticeWord] = []
-        for end in sorted(by_end, reverse=True):
-            ws = by_end[end]
-            ws.sort(key=lambda w: -w.prior)
-            seen: set[str] = set()
-            kept = 0
-            for w in ws:
-                if w.text in seen:
-                    continue
+        seen: set[str] = set()
+        for w in found:
+            if w.text not in seen:
                 seen.add(w.text)
                 out.append(w)
-                kept += 1
-                if kept >= self.per_span:
+                if len(out) >= self.per_span:
                     break
         return tuple(out)
 
@@ -189,8 +229,11 @@ class LatticeBuilder:
                         wid = USER_WORD if wid is None else wid
                         hits.append((uni, text, wid, sylls, 0.0))
             hits.sort(key=lambda h: -h[0])
-            # a generous cap: the learner's adjustment may lift a word past others
-            v = self._lookups[patterns] = hits[: self.per_span * 4]
+            # keep the best per span, and any word the learner has an opinion on
+            adjusted = self.user.adjustment if self.user is not None else None
+            v = hits[: self.per_span] + [
+                h for h in hits[self.per_span:] if adjusted and adjusted(h[1], h[3]) != 0.0]
+            self._lookups[patterns] = v
         return v
 
     def _raw(self, keys: str, e: SyllableEdge) -> LatticeWord:

@@ -1,11 +1,45 @@
-"""`python main.py lexicon forget|export|import|info`: the dictionary keeper's commands."""
+"""`python main.py lexicon forget|export|import|info`: the dictionary keeper's commands.
+
+    python main.py lexicon export --format rime --out delta.dict.yaml   # system + user words
+    python main.py lexicon export --format tsv --out mine.tsv --user-only
+    python main.py lexicon import words.scel --format scel              # all or nothing
+
+Scores on export (natural log, the decoder's own scale):
+
+    system word                 unigram(word) + log P(reading | word) [+ user adjustment]
+    learned word (L ≥ THRESHOLD) NEW_WORD_LOGP + score_adjustment(L, system_word=False)
+    forgotten word              left out
+
+Import inverts the same formulas into a likelihood L per word (see `import_likelihood`) and
+writes every entry in one transaction; file formats and weight mappings are in FORMAT.md.
+"""
 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["add_lexicon_commands", "run_lexicon_command", "parse_pinyin"]
+from ime import likelihood as lk
+from lexicon.formats import FORMATS, WRITABLE_FORMATS, FormatEntry, guess_format
+from lexicon.ngram import BigramModel
+from lexicon.trie import SystemLexicon, decode, encode
+from lexicon.user_lexicon import UserEntry, UserLexicon
+
+__all__ = [
+    "add_lexicon_commands",
+    "run_lexicon_command",
+    "parse_pinyin",
+    "system_logp",
+    "export_entries",
+    "import_likelihood",
+    "plan_import",
+    "ImportPlan",
+]
+
+IMPORT_MIN_LIKELIHOOD = 0.05  # an imported system word is never pushed below this
+IMPORT_MAX_LIKELIHOOD = 0.95  # nor any imported word above this (the user can still go higher)
 
 
 def parse_pinyin(text: str) -> tuple[str, ...]:
@@ -24,12 +58,41 @@ def add_lexicon_commands(sub: argparse._SubParsersAction) -> None:
     c.add_argument("word")
     c.add_argument("--pinyin", help="only this reading, e.g. 'xian zai'")
     c = sub.add_parser("info", help="sizes of the system and user lexicons")
+    c = sub.add_parser("export", help="write the lexicon in another IME's format")
+    c.add_argument("--format", choices=WRITABLE_FORMATS,
+                   help="file format (default: from the file name: .dict.yaml, .txt, .tsv)")
+    c.add_argument("--out", required=True, help="file to write (replaced atomically)")
+    c.add_argument("--user-only", action="store_true",
+                   help="only the user lexicon's words (the file gets mode 0600)")
+    c = sub.add_parser("import", help="add another IME's dictionary to the user lexicon")
+    c.add_argument("file")
+    c.add_argument("--format", choices=FORMATS,
+                   help="file format (default: from the file name: .dict.yaml, .txt, .tsv, .scel)")
+
+
+def _format_of(path: str, given: str | None) -> str:
+    fmt = given or guess_format(Path(path))
+    if fmt is None:
+        raise ValueError(f"cannot tell the format of {path} from its name; pass --format "
+                         f"({', '.join(FORMATS)})")
+    return fmt
 
 
 def run_lexicon_command(args) -> int:
     from ime.engine import Engine
     from ime.learner import default_user_db, open_learner
     from lexicon.build import default_cache_dir, ensure_built
+
+    imported: list[FormatEntry] = []
+    if args.lexicon_cmd == "import":  # read and check the whole file before touching anything
+        from lexicon.formats import read_entries
+
+        imported = read_entries(Path(args.file), _format_of(args.file, args.format))
+    if args.lexicon_cmd == "export":
+        fmt = _format_of(args.out, args.format)
+        if fmt not in WRITABLE_FORMATS:
+            raise ValueError(f"cannot write {fmt} files; export writes "
+                             f"{', '.join(WRITABLE_FORMATS)}")
 
     learner = open_learner(Path(args.user_db) if args.user_db else default_user_db())
     try:
@@ -47,6 +110,174 @@ def run_lexicon_command(args) -> int:
             print(f"system lexicon: {len(engine.lexicon)} words ({cache})")
             print(f"user lexicon:   {len(learner.store)} entries ({learner.store.path})")
             return 0
+        if args.lexicon_cmd == "export":
+            return _export(engine.lexicon, engine.bigram, learner.store, Path(args.out),
+                           _format_of(args.out, args.format), args.user_only)
+        if args.lexicon_cmd == "import":
+            return _import(imported, engine.lexicon, engine.bigram, learner.store, args.file)
         raise ValueError(f"unknown lexicon command {args.lexicon_cmd}")
     finally:
         learner.close()
+
+
+# ---- export ------------------------------------------------------------------------------------
+
+
+def system_logp(lexicon: SystemLexicon, bigram: BigramModel, word: str,
+                syllables: tuple[str, ...]) -> float | None:
+    """log P(word) + log P(reading | word) of a system word, None if not under this reading."""
+    wid = lexicon.word_id(word)
+    if wid is None:
+        return None
+    for w, lp in lexicon.full.get(encode(syllables), ()):
+        if w == wid:
+            return bigram.unigram(wid) + lp
+    return None
+
+
+def _current_likelihood(e: UserEntry, tick: int) -> float:
+    """The likelihood the learner sees now: the stored one decayed since its last use."""
+    return lk.decay(e.likelihood, e.prior, tick - e.last_tick)
+
+
+def export_entries(lexicon: SystemLexicon, bigram: BigramModel, store: UserLexicon,
+                   user_only: bool = False, progress: bool = False) -> list[FormatEntry]:
+    """The entries an export writes, best first (logp descending, then word and pinyin).
+
+    System entries carry the user's adjustment where the user has a record; learned words
+    take part from THRESHOLD on; forgotten entries are left out. `user_only`: just the
+    entries the user lexicon holds (system words the user promoted or demoted, learned words).
+    """
+    from tqdm import tqdm
+
+    tick = store.tick
+    user = {(e.word, e.syllables): e for e in store.entries(include_deleted=True)}
+    out: list[FormatEntry] = []
+    seen: set[tuple[str, tuple[str, ...]]] = set()
+    if user_only:
+        for key, e in user.items():
+            base = system_logp(lexicon, bigram, *key)
+            if base is not None:
+                seen.add(key)
+                if not e.deleted:
+                    adj = lk.score_adjustment(_current_likelihood(e, tick), system_word=True)
+                    out.append(FormatEntry(e.word, e.syllables, base + adj))
+    else:
+        for key, (wid, lp) in tqdm(lexicon.initials.items(), total=len(lexicon.initials),
+                                   desc="export", unit=" words", disable=not progress,
+                                   mininterval=0.5):
+            word, sylls = lexicon.text(wid), decode(key.split("\t", 1)[1])
+            logp = bigram.unigram(wid) + lp
+            e = user.get((word, sylls))
+            if e is not None:
+                seen.add((word, sylls))
+                if e.deleted:
+                    continue
+                logp += lk.score_adjustment(_current_likelihood(e, tick), system_word=True)
+            out.append(FormatEntry(word, sylls, logp))
+    for key, e in user.items():  # learned words the system lexicon lacks (under this reading)
+        if key in seen or e.deleted:
+            continue
+        L = _current_likelihood(e, tick)
+        if L >= lk.THRESHOLD:
+            logp = lk.NEW_WORD_LOGP + lk.score_adjustment(L, system_word=False)
+            out.append(FormatEntry(e.word, e.syllables, min(logp, 0.0)))
+    out.sort(key=lambda e: (-e.logp, e.word, e.syllables))
+    return out
+
+
+def _export(lexicon: SystemLexicon, bigram: BigramModel, store: UserLexicon, out: Path,
+            fmt: str, user_only: bool) -> int:
+    from tqdm import tqdm
+
+    from lexicon.formats import write_entries
+
+    entries = export_entries(lexicon, bigram, store, user_only, progress=not user_only)
+    n_user = len(store)
+    # a file with the user's words in it is private (DESIGN.md: user data is 0600)
+    private = user_only or n_user > 0
+    rows: Iterable[FormatEntry] = entries
+    if not user_only:
+        rows = tqdm(entries, desc=f"write {fmt}", unit=" words", mininterval=0.5)
+    n = write_entries(rows, out, fmt, private=private)
+    what = "user lexicon" if user_only else "system and user lexicons"
+    print(f"exported {n} entries of the {what} to {out} ({fmt}"
+          f"{', mode 0600' if private else ''})")
+    return 0
+
+
+# ---- import ------------------------------------------------------------------------------------
+
+
+def import_likelihood(logp: float, base: float | None) -> float:
+    """The likelihood L whose decoder score equals an imported `logp` (the inverse of export).
+
+    System word (`base` = its system logp): base + score_adjustment(L, True) = logp, L clipped
+    to [0.05, 0.95]. New word (`base` None): NEW_WORD_LOGP + score_adjustment(L, False) = logp,
+    L clipped to [THRESHOLD, 0.95] so the word takes part in decoding.
+    """
+    if base is not None:
+        L = lk.SYSTEM_PRIOR + (logp - base) / lk.SCALE
+        return min(max(L, IMPORT_MIN_LIKELIHOOD), IMPORT_MAX_LIKELIHOOD)
+    L = lk.THRESHOLD + (logp - lk.NEW_WORD_LOGP) / lk.SCALE
+    return min(max(L, lk.THRESHOLD), IMPORT_MAX_LIKELIHOOD)
+
+
+@dataclass
+class ImportPlan:
+    """What an import will write, and why the other entries are left as they are."""
+
+    writes: list[UserEntry] = field(default_factory=list)
+    added: int = 0  # entries the user lexicon did not have
+    updated: int = 0  # entries whose likelihood the import raises
+    unchanged: int = 0  # the system's or the user's score is already as high or higher
+    forgotten: int = 0  # the user forgot these; an import does not bring them back
+
+
+def plan_import(entries: Iterable[FormatEntry], lexicon: SystemLexicon, bigram: BigramModel,
+                store: UserLexicon) -> ImportPlan:
+    """Decide each entry's new user-lexicon row (source "import"); writes nothing.
+
+    A word the system lexicon has under that reading keeps the system's score unless the
+    imported logp is higher; a new word gets the likelihood whose score is the imported logp.
+    An import never lowers a likelihood the user already has. Duplicates keep the best logp.
+    """
+    best: dict[tuple[str, tuple[str, ...]], float] = {}
+    for e in entries:
+        key = (e.word, e.syllables)
+        best[key] = max(e.logp, best.get(key, -float("inf")))
+    tick = store.tick
+    user = {(e.word, e.syllables): e for e in store.entries(include_deleted=True)}
+    plan = ImportPlan()
+    for (word, sylls), logp in best.items():
+        cur = user.get((word, sylls))
+        if cur is not None and cur.deleted:
+            plan.forgotten += 1
+            continue
+        base = system_logp(lexicon, bigram, word, sylls)
+        if base is not None and logp <= base:
+            plan.unchanged += 1
+            continue
+        target = import_likelihood(logp, base)
+        if cur is not None and _current_likelihood(cur, tick) >= target:
+            plan.unchanged += 1
+            continue
+        prior = lk.SYSTEM_PRIOR if base is not None else lk.NEW_PRIOR
+        plan.writes.append(UserEntry(word, sylls, target, prior,
+                                     cur.commits if cur is not None else 0, tick, False,
+                                     "import"))
+        if cur is None:
+            plan.added += 1
+        else:
+            plan.updated += 1
+    return plan
+
+
+def _import(entries: list[FormatEntry], lexicon: SystemLexicon, bigram: BigramModel,
+            store: UserLexicon, path: str) -> int:
+    plan = plan_import(entries, lexicon, bigram, store)
+    store.put_many(plan.writes)  # one transaction: all or nothing
+    print(f"imported {path}: {len(entries)} entries read; {plan.added} added, "
+          f"{plan.updated} updated, {plan.unchanged} unchanged, "
+          f"{plan.forgotten} left forgotten")
+    return 0

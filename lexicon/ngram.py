@@ -49,6 +49,11 @@ class BigramModel:
             return v
         return self._backoff[h] + self._low[w]
 
+    def tables(self) -> tuple[dict[int, float], int, list[float], list[float]]:
+        """(pairs, stride, backoff, low) for callers that inline `logp` in a hot loop:
+        logp(h, w) = pairs[h * stride + w] if present, else backoff[h] + low[w]."""
+        return self._pairs, self._stride, self._backoff, self._low
+
     def unigram(self, w: int) -> float:
         return self._low[w]
 

@@ -13,6 +13,8 @@ the word and prefix queries prune the search over the syllable graph.
 
 from __future__ import annotations
 
+import math
+from functools import lru_cache
 from pathlib import Path
 
 import marisa_trie
@@ -27,6 +29,18 @@ Pattern = tuple[str, bool]
 # (word id, syllables, log P(reading | word))
 WordHit = tuple[int, tuple[str, ...], float]
 RECORD_FORMAT = "<if"
+MAX_EXPANSION = 64  # prefix patterns with at most this many spellings are looked up one by one
+
+
+def _any(trie: marisa_trie.Trie | marisa_trie.RecordTrie, prefix: str) -> bool:
+    """Whether some key starts with `prefix`."""
+    return next(trie.iterkeys(prefix), None) is not None
+
+
+@lru_cache(maxsize=1024)
+def _expand(prefix: str) -> tuple[str, ...]:
+    """Every syllable starting with `prefix`."""
+    return tuple(s for s in SYLLABLES if s.startswith(prefix))
 
 
 def encode(syllables: tuple[str, ...] | list[str]) -> str:
@@ -92,19 +106,39 @@ class SystemLexicon:
     def has_prefix(self, patterns: tuple[Pattern, ...]) -> bool:
         """Whether some word's syllables can begin with these patterns."""
         if not any(p for _, p in patterns):
-            return self.full.has_keys_with_prefix(encode([s for s, _ in patterns]))
-        return self.initials.has_keys_with_prefix(initials_key([s for s, _ in patterns]))
+            return _any(self.full, encode([s for s, _ in patterns]))
+        return _any(self.initials, initials_key([s for s, _ in patterns]))
 
     def lookup(self, patterns: tuple[Pattern, ...]) -> list[WordHit]:
         """Every word whose syllables match the patterns one to one."""
         if not any(p for _, p in patterns):
             sylls = tuple(s for s, _ in patterns)
             return [(wid, sylls, lp) for wid, lp in self.full.get(encode(sylls), ())]
+        options = [_expand(p) if pre else (p,) for p, pre in patterns]
+        if math.prod(len(o) for o in options) <= MAX_EXPANSION:
+            return self._lookup_expanded(options)
         hits: list[WordHit] = []
         for key, (wid, lp) in self.initials.items(initials_key([s for s, _ in patterns]) + "\t"):
             sylls = decode(key[len(patterns) + 1:])
             if all(s.startswith(p) if pre else s == p for s, (p, pre) in zip(sylls, patterns)):
                 hits.append((wid, sylls, lp))
+        return hits
+
+    def _lookup_expanded(self, options: list[tuple[str, ...]]) -> list[WordHit]:
+        """Few spellings match: walk them in the full trie, pruning dead prefixes."""
+        hits: list[WordHit] = []
+        partial: list[tuple[str, tuple[str, ...]]] = [("", ())]
+        for k, opts in enumerate(options):
+            last = k == len(options) - 1
+            nxt = []
+            for code, sylls in partial:
+                for s in opts:
+                    c = code + chr(CODE_BASE + syllable_id(s))
+                    if last:
+                        hits.extend((wid, sylls + (s,), lp) for wid, lp in self.full.get(c, ()))
+                    elif _any(self.full, c):
+                        nxt.append((c, sylls + (s,)))
+            partial = nxt
         return hits
 
     def entries(self):

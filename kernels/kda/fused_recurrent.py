@@ -45,17 +45,28 @@ def _recurrent_kernel(
     if HAS_LENGTHS:
         L = tl.load(lengths + i_n).to(tl.int32)
     else:
-        L = T
+        L = tl.zeros([], dtype=tl.int32) + T
     if GATE != 0:
         a = tl.exp(tl.load(A_log + i_h).to(tl.float32))
         bias = tl.load(dt_bias + i_h * K + ck).to(tl.float32)  # [K]
+    # Token t + 1's loads are issued before token t's math, hiding their latency. Inputs are
+    # padded to T, so clamping the index at T - 1 keeps every load in bounds without masks.
+    tok0 = i_n * T * H + i_h
+    q_n = tl.load(q + tok0 * K + ck)  # [K]
+    k_n = tl.load(k + tok0 * K + ck)
+    v_n = tl.load(v + tok0 * V + cv)  # [BV]
+    g_n = tl.load(g + tok0 * K + ck)
+    b_n = tl.load(beta + tok0)
     for t in range(0, L):
-        tok = (i_n * T + t) * H + i_h
-        qt = tl.load(q + tok * K + ck).to(tl.float32)  # [K]
-        kt = tl.load(k + tok * K + ck).to(tl.float32)
-        vt = tl.load(v + tok * V + cv).to(tl.float32)  # [BV]
-        gt = tl.load(g + tok * K + ck).to(tl.float32)
-        bt = tl.load(beta + tok).to(tl.float32)
+        tok = tok0 + t * H
+        qt, kt, vt = q_n.to(tl.float32), k_n.to(tl.float32), v_n.to(tl.float32)
+        gt, bt = g_n.to(tl.float32), b_n.to(tl.float32)
+        tok_n = tok0 + tl.minimum(t + 1, T - 1) * H
+        q_n = tl.load(q + tok_n * K + ck)
+        k_n = tl.load(k + tok_n * K + ck)
+        v_n = tl.load(v + tok_n * V + cv)
+        g_n = tl.load(g + tok_n * K + ck)
+        b_n = tl.load(beta + tok_n)
         if QK_L2NORM:
             qt = qt * tl.rsqrt(tl.sum(qt * qt) + 1e-6)
             kt = kt * tl.rsqrt(tl.sum(kt * kt) + 1e-6)

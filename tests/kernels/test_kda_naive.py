@@ -67,7 +67,8 @@ def test_gate_variants() -> None:
     expected = -A_log.exp().view(3, 1) * torch.nn.functional.softplus(f + dt_bias)
     torch.testing.assert_close(g, expected)
     gb = kda_gate(f, A_log, dt_bias, lower_bound=-5.0)
-    assert (gb < 0).all() and (gb > -5.0).all()
+    torch.testing.assert_close(gb, -5.0 * torch.sigmoid(A_log.exp().view(3, 1) * (f + dt_bias)))
+    assert (gb <= 0).all() and (gb >= -5.0).all()
 
 
 def test_flags_match_manual_preprocessing() -> None:

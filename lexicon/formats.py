@@ -1,0 +1,616 @@
+"""Other IMEs' dictionary formats: readers and writers (specs and weight mappings in FORMAT.md).
+
+    entries = read_entries(Path("mine.dict.yaml"), "rime")        # parses all, or FormatError
+    write_entries(entries, Path("out.txt"), "libime", private=True)  # atomic, mode 0600
+
+Every format is read into, and written from, one entry type: `FormatEntry(word, syllables,
+logp)`, where `logp` is a natural-log probability on the engine's own scale (the system
+lexicon's log P(word) + log P(reading | word)). Each format maps its own weights onto that
+scale and back by a monotonic function, so a round trip keeps the order of the weights:
+
+    format   file weight            → logp                     logp → file weight
+    rime     count w (≥ 0)          ln(max(w, ½) / W), W = Σw  round(e^logp · 10^12), ≥ 1
+    libime   log10 score s (0 = ∅)  DEFAULT_LOGP + s · ln 10   (logp − DEFAULT_LOGP) / ln 10
+    tsv      logp                   logp                       logp (exact, repr)
+    scel     (none usable)          DEFAULT_LOGP               (import only)
+
+Readers parse the whole file before returning; a bad or truncated file raises `FormatError`
+naming the file and the line (text formats) or byte offset (scel). Pinyin is normalised
+(`ü`/`u:` → `v`, tone marks and tone numbers dropped, `lue`/`nue` → `lve`/`nve`) and must be
+valid syllables, as many as the word has characters.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import struct
+import tempfile
+import unicodedata
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import TextIO
+
+from ime.likelihood import NEW_WORD_LOGP
+from ime.syllables import is_syllable
+
+__all__ = [
+    "FormatEntry",
+    "FormatError",
+    "ScelInfo",
+    "FORMATS",
+    "WRITABLE_FORMATS",
+    "DEFAULT_LOGP",
+    "RIME_SCALE",
+    "TSV_HEADER",
+    "read_entries",
+    "write_entries",
+    "read_scel_info",
+    "guess_format",
+    "normalize_pinyin",
+]
+
+DEFAULT_LOGP = NEW_WORD_LOGP  # a word with no usable weight: a common word's log unigram
+RIME_SCALE = 1e12  # exported RIME weight = expected count per 10^12 words
+RIME_ZERO_WEIGHT = 0.5  # a RIME weight of 0 counts as half the smallest count
+TSV_HEADER = "# delta-pinyin tsv v1"
+LN10 = math.log(10.0)
+
+
+@dataclass(frozen=True, slots=True)
+class FormatEntry:
+    """One dictionary line: a word, its reading and its natural-log probability (≤ 0)."""
+
+    word: str
+    syllables: tuple[str, ...]
+    logp: float
+
+    @property
+    def pinyin(self) -> str:
+        return " ".join(self.syllables)
+
+
+class FormatError(ValueError):
+    """A dictionary file that cannot be read; the message names the file and line or offset."""
+
+
+class _LineError(ValueError):
+    """Raised by a line parser; the reader adds the file name and the line number."""
+
+
+# ---- pinyin -------------------------------------------------------------------------------------
+
+_TONE_NUMBER = re.compile(r"[1-5]$")
+
+
+def _normalize_syllable(s: str) -> str:
+    s = s.strip().lower().replace("u:", "v")
+    s = _TONE_NUMBER.sub("", s)
+    decomposed = unicodedata.normalize("NFD", s).replace("u\u0308", "v")
+    s = "".join(c for c in decomposed if not unicodedata.combining(c))
+    if s in ("lue", "nue"):  # the ü of lüe written as u: only l and n can take both
+        s = s[0] + "ve"
+    return s
+
+
+def normalize_pinyin(text: str) -> tuple[str, ...]:
+    """`Zhōng guó`, `zhong1'guo2`, `lü4 se4`, `lüe` → keyboard syllables; ValueError if invalid.
+
+    Syllables may be separated by spaces, apostrophes or hyphens.
+    """
+    parts = [p for p in re.split(r"[\s'\-]+", text) if p]
+    sylls = tuple(_normalize_syllable(p) for p in parts)
+    bad = [p for p, s in zip(parts, sylls) if not is_syllable(s)]
+    if not sylls:
+        raise ValueError("no pinyin")
+    if bad:
+        raise ValueError(f"invalid pinyin syllable{'s' if len(bad) > 1 else ''} "
+                         f"{', '.join(repr(b) for b in bad)}")
+    return sylls
+
+
+def _entry(word: str, pinyin: str, logp: float) -> FormatEntry:
+    """A checked entry: non-empty word, valid syllables, one per character, finite logp."""
+    if not word:
+        raise _LineError("empty word")
+    sylls = normalize_pinyin(pinyin)
+    if len(sylls) != len(word):
+        raise _LineError(f"{word!r} has {len(word)} character{'s' if len(word) != 1 else ''} "
+                         f"but {len(sylls)} syllable{'s' if len(sylls) != 1 else ''} "
+                         f"({' '.join(sylls)})")
+    if not math.isfinite(logp):
+        raise _LineError(f"weight of {word!r} is not a finite number")
+    return FormatEntry(word, sylls, min(logp, 0.0))
+
+
+def _float(text: str, what: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise _LineError(f"{what} {text!r} is not a number") from None
+    if not math.isfinite(v):
+        raise _LineError(f"{what} {text!r} is not a finite number")
+    return v
+
+
+# ---- registry -----------------------------------------------------------------------------------
+
+Reader = Callable[[Path], list[FormatEntry]]
+Writer = Callable[[Iterable[FormatEntry], TextIO, Path], int]
+_READERS: dict[str, Reader] = {}
+_WRITERS: dict[str, Writer] = {}
+
+
+def _reader(name: str) -> Callable[[Reader], Reader]:
+    def register(fn: Reader) -> Reader:
+        _READERS[name] = fn
+        return fn
+    return register
+
+
+def _writer(name: str) -> Callable[[Writer], Writer]:
+    def register(fn: Writer) -> Writer:
+        _WRITERS[name] = fn
+        return fn
+    return register
+
+
+def _check_format(fmt: str, table: dict) -> None:
+    if fmt not in table:
+        kind = "read" if table is _READERS else "written"
+        raise ValueError(f"unknown format {fmt!r}: {', '.join(sorted(table))} can be {kind}")
+
+
+def read_entries(path: Path, fmt: str) -> list[FormatEntry]:
+    """Every entry of the file, in file order; FormatError (file and line/offset) if bad."""
+    _check_format(fmt, _READERS)
+    path = Path(path)
+    if path.is_dir():
+        raise FormatError(f"{path}: is a directory, not a dictionary file")
+    return _READERS[fmt](path)
+
+
+def write_entries(entries: Iterable[FormatEntry], path: Path, fmt: str,
+                  private: bool = False) -> int:
+    """Write `entries` in `fmt` to `path` atomically; returns the number of entries.
+
+    The file is written under a temporary name in the same directory, flushed to disk and
+    renamed over `path`, so readers see the old file or the whole new one, never a part; on
+    any error (including one raised by `entries`) the temporary file is removed and `path` is
+    untouched. `private`: the file holds user data and gets mode 0600; otherwise it keeps the
+    mode of the file it replaces, or 0666 less the umask.
+    """
+    _check_format(fmt, _WRITERS)
+    path = Path(path)
+    if path.is_dir():
+        raise OSError(f"{path}: is a directory")
+    if not path.parent.is_dir():
+        raise OSError(f"{path.parent}: no such directory")
+    if private:
+        mode = 0o600
+    elif path.exists():
+        mode = path.stat().st_mode & 0o777
+    else:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = Path(tmp_name)  # mkstemp creates it with mode 0600: never readable by others
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+            n = _WRITERS[fmt](entries, f, path)
+            f.flush()
+            os.fsync(f.fileno())
+        if mode != 0o600:
+            os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _fsync_dir(path.parent)
+    return n
+
+
+def _fsync_dir(directory: Path) -> None:
+    """Make the rename durable (a no-op where directories cannot be opened)."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def guess_format(path: Path) -> str | None:
+    """The format a file name suggests (`x.dict.yaml` → rime, `.scel`, `.tsv`, `.txt` → libime)."""
+    name = Path(path).name.lower()
+    if name.endswith((".dict.yaml", ".yaml")):
+        return "rime"
+    for suffix, fmt in ((".scel", "scel"), (".tsv", "tsv"), (".txt", "libime")):
+        if name.endswith(suffix):
+            return fmt
+    return None
+
+
+# ---- text formats: shared line loop -------------------------------------------------------------
+
+
+def _text_lines(path: Path) -> list[str]:
+    """The file's lines as text; a byte that is not UTF-8 is an error on its line."""
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise FormatError(f"{path}: cannot read ({e.strerror})") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        raise FormatError(f"{path}: line {line}: not UTF-8 text (byte offset {e.start})") from None
+    return text.splitlines()
+
+
+def _parse_lines(path: Path, lines: list[str], first: int,
+                 parse: Callable[[str], FormatEntry | None]) -> list[FormatEntry]:
+    """Apply `parse` to each line (numbered from `first`); its errors gain file and line."""
+    out: list[FormatEntry] = []
+    for n, line in enumerate(lines, start=first):
+        try:
+            e = parse(line)
+        except ValueError as err:
+            raise FormatError(f"{path}: line {n}: {err}") from None
+        if e is not None:
+            out.append(e)
+    return out
+
+
+# ---- RIME dict.yaml -----------------------------------------------------------------------------
+
+_RIME_COLUMNS = re.compile(r"^columns\s*:\s*\[(.*)\]\s*$")
+
+
+@_reader("rime")
+def _read_rime(path: Path) -> list[FormatEntry]:
+    lines = _text_lines(path)
+    columns = ["text", "code", "weight"]
+    body = 0
+    first = next((i for i, ln in enumerate(lines) if ln.strip() and not ln.startswith("#")), None)
+    if first is not None and lines[first].strip() == "---":
+        end = next((i for i in range(first + 1, len(lines)) if lines[i].rstrip() == "..."), None)
+        if end is None:
+            raise FormatError(f"{path}: line {len(lines)}: YAML header opened by '---' on line "
+                              f"{first + 1} is never closed by '...'")
+        for i in range(first + 1, end):
+            m = _RIME_COLUMNS.match(lines[i].strip())
+            if m:
+                columns = [c.strip().strip("'\"") for c in m.group(1).split(",")]
+        if "text" not in columns or "code" not in columns:
+            raise FormatError(f"{path}: line {first + 1}: columns {columns} lack text or code")
+        body = end + 1
+    col = {name: i for i, name in enumerate(columns)}
+
+    # counts first: the weights of the whole file normalise each other
+    rows: list[tuple[str, str, float | None, str | None]] = []
+
+    def parse(line: str) -> None:
+        if not line.strip() or line.startswith("#"):
+            return None
+        fields = line.rstrip("\r\n").split("\t")
+        text = fields[col["text"]] if col["text"] < len(fields) else ""
+        code = fields[col["code"]] if col["code"] < len(fields) else ""
+        if not code.strip():
+            raise _LineError(f"{text!r} has no pinyin (this importer needs the code column)")
+        raw = fields[col["weight"]].strip() if "weight" in col and col["weight"] < len(fields) \
+            else ""
+        weight: float | None = None
+        percent: str | None = None
+        if raw.endswith("%"):
+            percent = raw
+            pct = _float(raw[:-1], "percentage weight")
+            if pct <= 0:
+                raise _LineError(f"percentage weight {raw!r} must be above 0")
+        elif raw:
+            weight = _float(raw, "weight")
+            if weight < 0:
+                raise _LineError(f"weight {raw!r} is negative")
+        _entry(text, code, 0.0)  # check the word and its pinyin now, on this line
+        rows.append((text, code, weight, percent))
+        return None
+
+    _parse_lines(path, lines[body:], body + 1, parse)
+    total = sum(max(w, RIME_ZERO_WEIGHT) for _, _, w, _ in rows if w is not None)
+    out = []
+    for text, code, w, pct in rows:
+        if w is not None:
+            logp = math.log(max(w, RIME_ZERO_WEIGHT) / total)
+        elif pct is not None:
+            logp = DEFAULT_LOGP + math.log(min(float(pct[:-1]), 100.0) / 100.0)
+        else:
+            logp = DEFAULT_LOGP
+        out.append(_entry(text, code, logp))
+    return out
+
+
+def _rime_name(path: Path) -> str:
+    """RIME wants `name:` to equal the file name before `.dict.yaml`."""
+    name = path.name
+    for suffix in (".dict.yaml", ".yaml"):
+        if name.endswith(suffix):
+            return name[: -len(suffix)] or "delta_pinyin"
+    return "delta_pinyin"
+
+
+def rime_weight(logp: float) -> int:
+    """Exported RIME weight: the expected count per RIME_SCALE words, at least 1."""
+    return max(1, round(math.exp(logp) * RIME_SCALE))
+
+
+@_writer("rime")
+def _write_rime(entries: Iterable[FormatEntry], f: TextIO, path: Path) -> int:
+    f.write("# Rime dictionary, exported by Delta Pinyin\n"
+            f"# weight = round(exp(logp) * {RIME_SCALE:.0e}): expected count per 10^12 words\n"
+            "---\n"
+            f"name: {_rime_name(path)}\n"
+            f'version: "{date.today().isoformat()}"\n'
+            "sort: by_weight\n"
+            "use_preset_vocabulary: false\n"
+            "...\n\n")
+    n = 0
+    for e in entries:
+        f.write(f"{e.word}\t{e.pinyin}\t{rime_weight(e.logp)}\n")
+        n += 1
+    return n
+
+
+# ---- libime / fcitx5 text -----------------------------------------------------------------------
+
+
+def _split_libime(line: str) -> list[str]:
+    """Whitespace-separated fields; a field may be "quoted" with \\" \\\\ \\n escapes."""
+    fields: list[str] = []
+    i, n = 0, len(line)
+    while i < n:
+        if line[i].isspace():
+            i += 1
+            continue
+        if line[i] != '"':
+            j = i
+            while j < n and not line[j].isspace():
+                j += 1
+            fields.append(line[i:j])
+            i = j
+            continue
+        buf: list[str] = []
+        i += 1
+        while True:
+            if i >= n:
+                raise _LineError("unterminated quoted field")
+            c = line[i]
+            if c == "\\" and i + 1 < n:
+                buf.append({"n": "\n", "t": "\t"}.get(line[i + 1], line[i + 1]))
+                i += 2
+            elif c == '"':
+                i += 1
+                break
+            else:
+                buf.append(c)
+                i += 1
+        fields.append("".join(buf))
+    return fields
+
+
+def _quote_libime(word: str) -> str:
+    if not any(c.isspace() or c in '"\\' for c in word):
+        return word
+    escaped = word.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'"{escaped}"'
+
+
+@_reader("libime")
+def _read_libime(path: Path) -> list[FormatEntry]:
+    def parse(line: str) -> FormatEntry | None:
+        if not line.strip() or line.lstrip().startswith("#"):
+            return None
+        fields = _split_libime(line)
+        if len(fields) not in (2, 3):
+            raise _LineError(f"expected 'word pin'yin [weight]', got {len(fields)} fields")
+        score = _float(fields[2], "weight") if len(fields) == 3 else 0.0
+        return _entry(fields[0], fields[1], DEFAULT_LOGP + score * LN10)
+
+    return _parse_lines(path, _text_lines(path), 1, parse)
+
+
+def libime_weight(logp: float) -> float:
+    """Exported libime weight: log10 of the probability relative to DEFAULT_LOGP."""
+    return (logp - DEFAULT_LOGP) / LN10
+
+
+@_writer("libime")
+def _write_libime(entries: Iterable[FormatEntry], f: TextIO, path: Path) -> int:
+    n = 0
+    for e in entries:
+        pinyin = "'".join(e.syllables)
+        f.write(f"{_quote_libime(e.word)} {pinyin} {libime_weight(e.logp):.6f}\n")
+        n += 1
+    return n
+
+
+# ---- TSV ----------------------------------------------------------------------------------------
+
+
+@_reader("tsv")
+def _read_tsv(path: Path) -> list[FormatEntry]:
+    lines = _text_lines(path)
+    if not lines or lines[0].strip() != TSV_HEADER:
+        found = lines[0][:40] if lines else "an empty file"
+        raise FormatError(f"{path}: line 1: expected the header {TSV_HEADER!r}, found {found!r}")
+
+    def parse(line: str) -> FormatEntry | None:
+        if not line.strip() or line.startswith("#"):
+            return None
+        fields = line.split("\t")
+        if len(fields) != 3:
+            raise _LineError(f"expected 3 tab-separated fields (word, pinyin, logp), "
+                             f"got {len(fields)}")
+        logp = _float(fields[2].strip(), "logp")
+        if logp > 0:
+            raise _LineError(f"logp {fields[2].strip()} is above 0 (not a log probability)")
+        return _entry(fields[0].strip(), fields[1], logp)
+
+    return _parse_lines(path, lines[1:], 2, parse)
+
+
+@_writer("tsv")
+def _write_tsv(entries: Iterable[FormatEntry], f: TextIO, path: Path) -> int:
+    f.write(TSV_HEADER + "\n")
+    n = 0
+    for e in entries:
+        f.write(f"{e.word}\t{e.pinyin}\t{e.logp!r}\n")
+        n += 1
+    return n
+
+
+# ---- Sogou .scel (import only) ------------------------------------------------------------------
+
+SCEL_MAGIC_HEAD = b"\x40\x15\x00\x00"
+SCEL_MAGIC_TAIL = b"CS\x01\x01\x00\x00\x00"  # bytes 5..11; byte 4 is 'D' or 'E'
+SCEL_WORDS_OFFSET = {0x44: 0x2628, 0x45: 0x26C4}  # word table offset by byte 4
+SCEL_GROUP_COUNT = 0x120  # u32: word groups (pinyin codes)
+SCEL_WORD_COUNT = 0x124  # u32: words
+SCEL_NAME, SCEL_TYPE, SCEL_DESCRIPTION, SCEL_EXAMPLE = 0x130, 0x338, 0x540, 0xD40
+SCEL_PINYIN_TABLE = 0x1540
+SCEL_BLACKLIST_MARK = "DELTBL".encode("utf-16-le")
+
+
+@dataclass(frozen=True, slots=True)
+class ScelInfo:
+    name: str
+    type: str
+    description: str
+    example: str
+    groups: int
+    words: int
+
+
+class _Bytes:
+    """A cursor over the file's bytes; reading past the end names the offset."""
+
+    def __init__(self, path: Path, data: bytes, pos: int) -> None:
+        self.path, self.data, self.pos = path, data, pos
+
+    def error(self, message: str, at: int | None = None) -> FormatError:
+        at = self.pos if at is None else at
+        return FormatError(f"{self.path}: byte offset {at:#x} ({at}): {message}")
+
+    def take(self, n: int, what: str) -> bytes:
+        if self.pos + n > len(self.data):
+            raise self.error(f"file ends inside {what} (needs {n} bytes, "
+                             f"{len(self.data) - self.pos} left): truncated?")
+        b = self.data[self.pos:self.pos + n]
+        self.pos += n
+        return b
+
+    def u16(self, what: str) -> int:
+        return struct.unpack("<H", self.take(2, what))[0]
+
+    def u32(self, what: str) -> int:
+        return struct.unpack("<I", self.take(4, what))[0]
+
+    def utf16(self, n: int, what: str) -> str:
+        at = self.pos
+        raw = self.take(n, what)
+        try:
+            return raw.decode("utf-16-le")
+        except UnicodeDecodeError:
+            raise self.error(f"{what} is not UTF-16LE text", at) from None
+
+
+def _scel_data(path: Path) -> tuple[bytes, int]:
+    """The file's bytes and its word table offset, after checking the magic and size."""
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise FormatError(f"{path}: cannot read ({e.strerror})") from None
+    if (len(data) < 12 or data[:4] != SCEL_MAGIC_HEAD or data[5:12] != SCEL_MAGIC_TAIL
+            or data[4] not in SCEL_WORDS_OFFSET):
+        raise FormatError(f"{path}: byte offset 0x0 (0): not a Sogou .scel cell dictionary "
+                          "(bad magic bytes)")
+    words_at = SCEL_WORDS_OFFSET[data[4]]
+    if len(data) < words_at:
+        raise FormatError(f"{path}: byte offset {len(data):#x} ({len(data)}): file ends before "
+                          f"the word table at {words_at:#x}: truncated?")
+    return data, words_at
+
+
+def _scel_string(data: bytes, start: int, end: int) -> str:
+    text = data[start:end].decode("utf-16-le", errors="replace")
+    return text.split("\x00", 1)[0].strip()
+
+
+def read_scel_info(path: Path) -> ScelInfo:
+    """The header of a .scel file: name, category, description, example words, counts."""
+    path = Path(path)
+    data, _ = _scel_data(path)
+    groups, words = struct.unpack_from("<II", data, SCEL_GROUP_COUNT)
+    return ScelInfo(_scel_string(data, SCEL_NAME, SCEL_TYPE),
+                    _scel_string(data, SCEL_TYPE, SCEL_DESCRIPTION),
+                    _scel_string(data, SCEL_DESCRIPTION, SCEL_EXAMPLE),
+                    _scel_string(data, SCEL_EXAMPLE, SCEL_PINYIN_TABLE), groups, words)
+
+
+@_reader("scel")
+def _read_scel(path: Path) -> list[FormatEntry]:
+    data, words_at = _scel_data(path)
+    groups = struct.unpack_from("<I", data, SCEL_GROUP_COUNT)[0]
+
+    # the pinyin table: u32 count, then (u16 index, u16 byte length, UTF-16LE syllable) each
+    cur = _Bytes(path, data[:words_at], SCEL_PINYIN_TABLE)
+    table: dict[int, str] = {}
+    for _ in range(cur.u32("the pinyin table size")):
+        index = cur.u16("a pinyin table index")
+        size = cur.u16("a pinyin table length")
+        table[index] = cur.utf16(size, "a pinyin table syllable")
+
+    # the word table: groups of words that share one reading
+    cur = _Bytes(path, data, words_at)
+    out: list[FormatEntry] = []
+    done = 0
+    while (done < groups if groups else
+           cur.pos < len(data) and not data.startswith(SCEL_BLACKLIST_MARK, cur.pos)):
+        group_at = cur.pos
+        same = cur.u16("a word group's word count")
+        size = cur.u16("a word group's pinyin length")
+        if same == 0 or size == 0 or size % 2:
+            raise cur.error(f"bad word group header (words {same}, pinyin bytes {size})",
+                            group_at)
+        sylls: list[str] = []
+        for _ in range(size // 2):
+            at = cur.pos
+            index = cur.u16("a pinyin index")
+            if index not in table:
+                raise cur.error(f"pinyin index {index} is not in the pinyin table "
+                                f"({len(table)} syllables)", at)
+            sylls.append(table[index])
+        for _ in range(same):
+            word_at = cur.pos
+            n = cur.u16("a word's length")
+            if n == 0 or n % 2:
+                raise cur.error(f"bad word length {n}", word_at)
+            word = cur.utf16(n, "a word")
+            cur.take(cur.u16("a word's extra data length"), "a word's extra data")
+            try:
+                out.append(_entry(word, " ".join(sylls), DEFAULT_LOGP))
+            except ValueError as err:
+                raise cur.error(str(err), word_at) from None
+        done += 1
+    return out
+
+
+FORMATS: tuple[str, ...] = tuple(_READERS)  # what `lexicon import` reads
+WRITABLE_FORMATS: tuple[str, ...] = tuple(_WRITERS)  # what `lexicon export` writes
