@@ -72,6 +72,7 @@ class Pick:
     rank: int  # 0-based index in the full candidate list when it was picked
     kind: CandidateKind
     words: tuple[LatticeWord, ...]
+    deficit: float = 0.0  # decoder score of the top sentence minus this one's (whole picks)
 
 
 @dataclass(frozen=True, slots=True)

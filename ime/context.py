@@ -114,7 +114,11 @@ class InputContext:
         if not self._selections:
             self._prediction = self._sentences[0].words if self._sentences else ()
         start = self.offset
-        pick = Pick(c.text, c.syllables, self._keys[start:start + c.end], index, c.kind, c.words)
+        top = self._candidates[0]
+        deficit = (top.score - c.score if index > 0 and c.kind == top.kind == CandidateKind.SENTENCE
+                   else 0.0)
+        pick = Pick(c.text, c.syllables, self._keys[start:start + c.end], index, c.kind, c.words,
+                    max(deficit, 0.0))
         self._selections.append(_Selection(pick, start + c.end))
         if self.offset >= len(self._keys):
             self._commit_selections()
@@ -255,6 +259,9 @@ class InputContext:
         out: list[Candidate] = []
         seen: set[str] = set()
         n = lattice.graph.size
+        engine = self.engine
+        if engine.learner is not None and engine.learner.words.forgotten:
+            sentences = [s for s in sentences if not engine.is_forgotten(s.text, s.syllables)]
         for s in sentences[:slots]:
             if s.text not in seen:
                 seen.add(s.text)

@@ -47,6 +47,8 @@ class Learner(Protocol):
 
     def is_learned(self, text: str, syllables: tuple[str, ...]) -> bool: ...
 
+    def is_forgotten(self, text: str, syllables: tuple[str, ...]) -> bool: ...
+
 
 class Engine:
     def __init__(
@@ -104,6 +106,10 @@ class Engine:
         if w.word_id == USER_WORD:
             return True
         return self.learner is not None and self.learner.is_learned(w.text, w.syllables)
+
+    def is_forgotten(self, text: str, syllables: tuple[str, ...]) -> bool:
+        """The user asked to forget this word: no candidate may offer it, whole or composed."""
+        return self.learner is not None and self.learner.is_forgotten(text, syllables)
 
     # ---- conveniences ----------------------------------------------------------------------
 

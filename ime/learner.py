@@ -47,6 +47,7 @@ class LearnedWords:
         self.by_syllables: dict[tuple[str, ...], list[tuple[str, float]]] = defaultdict(list)
         self.full_prefixes: set[tuple[str, ...]] = set()
         self.initial_prefixes: set[str] = set()
+        self.forgotten: set[Key] = set()  # never offered, also not composed from pieces
 
     def has_prefix(self, patterns: tuple[Pattern, ...]) -> bool:
         if not self.by_syllables:
@@ -77,6 +78,7 @@ class LearnedWords:
         self.by_syllables.clear()
         self.full_prefixes.clear()
         self.initial_prefixes.clear()
+        self.forgotten.clear()
         for e, L in entries:
             self._add(e, L, is_system(e.word, e.syllables))
 
@@ -84,7 +86,9 @@ class LearnedWords:
         key = (e.word, e.syllables)
         if e.deleted:
             self.adjust[key] = -math.inf
+            self.forgotten.add(key)
             return
+        self.forgotten.discard(key)
         self.adjust[key] = lk.score_adjustment(L, system)
         if not system and L >= lk.THRESHOLD:
             self.by_syllables[e.syllables].append((e.word, lk.new_word_logp(L)))
@@ -136,6 +140,9 @@ class WordLearner:
                            self._is_system)
         self._built_tick = self._tick
 
+    def is_forgotten(self, text: str, syllables: tuple[str, ...]) -> bool:
+        return (text, syllables) in self.words.forgotten
+
     def is_learned(self, text: str, syllables: tuple[str, ...]) -> bool:
         return self.words.adjust.get((text, syllables), 0.0) > 0.0
 
@@ -146,15 +153,17 @@ class WordLearner:
         picks = event.picks
         if len(picks) == 1 and picks[0].rank == 0:
             for w in picks[0].words:  # accepted as predicted: a small confirmation
-                ops[(w.text, w.syllables)].append(("gain", lk.ACCEPT_GAIN))
+                ops[(w.text, w.syllables)].append(("confirm", lk.ACCEPT_GAIN))
         else:
             for p in picks:
                 if p.rank > 0:
                     ops[(p.text, p.syllables)].append(("gain", lk.selection_gain(len(p.text))))
+                    if len(picks) == 1 and p.deficit > 0 and 2 <= len(p.text) <= 4:
+                        ops[(p.text, p.syllables)].append(("overtake", p.deficit))
                     ops[(p.text, p.syllables)].append(("commit", 0.0))
                 else:
                     for w in p.words:
-                        ops[(w.text, w.syllables)].append(("gain", lk.ACCEPT_GAIN))
+                        ops[(w.text, w.syllables)].append(("confirm", lk.ACCEPT_GAIN))
             if len(picks) >= 2:
                 sylls = tuple(s for p in picks for s in p.syllables)
                 if len(sylls) == len(event.text):
@@ -167,7 +176,7 @@ class WordLearner:
                 pos += len(w.text)
                 key = (w.text, w.syllables)
                 if span != w.text and key not in chosen and w.word_id != -2:
-                    ops[key].append(("loss", lk.REJECT_RATE))
+                    ops[key].append(("loss", lk.rejection_rate(len(w.text))))
         ops = {k: v for k, v in ops.items() if any(eta for _, eta in v) or
                any(op == "commit" for op, _ in v)}
         if not ops:
@@ -183,6 +192,14 @@ class WordLearner:
             for op, eta in ops[key]:
                 if op == "gain" and eta > 0:
                     L, touched, deleted = lk.gain(L, eta), True, False
+                elif op == "overtake":
+                    L, touched = lk.overtake(L, eta, prior == lk.SYSTEM_PRIOR), True
+                elif op == "confirm":
+                    if cur is None and prior == lk.NEW_PRIOR:
+                        continue  # a confirmation never creates a word
+                    new = lk.confirm(L, eta)
+                    touched = touched or new != L
+                    L = new
                 elif op == "loss":
                     if cur is None and prior == lk.NEW_PRIOR:
                         continue  # nothing learned to lose

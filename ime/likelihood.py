@@ -5,15 +5,23 @@ instead of a fixed vocabulary, every character sequence has a likelihood L ∈ [
 being a word *to this user*. The engine compares its prediction with the user's true
 choice on each commit and moves L:
 
-    gain    L' = L + η (1 − L)          what the user chose (below the top) or assembled
+    gain    L' = L + η (0.9 − L)        what the user chose (below the top) or assembled
     loss    L' = L (1 − ρ)              predicted words the user rejected
+    confirm L' = L + η (C − L), L < C   predicted words the user accepted (ceiling C)
     decay   L(t) = L0 + (L − L0) · 2^(−Δt / H)    relaxes toward the prior with disuse
 
 Δt counts commits (a global tick, as RIME's user dictionary counts), H is a half-life.
 The prior L0 is 0.5 for a word of the system lexicon (neutral: the dictionary says it is a
 word) and 0 for any other sequence. A sequence enters the lattice as a new word once its
 likelihood reaches THRESHOLD; the decoder adds `score_adjustment` (log domain) to every
-word with a user record.
+word with a user record: the change in log-odds of being a word, times SCALE. Log-odds make
+one deliberate choice (L 0.5 → 0.8) worth about 8 nats, enough to lift a word over the
+n-gram favourite; confirmations of accepted predictions stop at a low ceiling, so words that
+are merely typed often do not drown the n-gram model.
+
+The delta rule: when the user chooses a short word (2–4 characters) below the top, the
+engine knows by how many nats its prediction led (the decoder scores of both); the chosen
+word's likelihood is raised at least far enough to lead by MARGIN next time (`overtake`).
 
 Junk control: the gain of a selection falls with length (`selection_gain`), so one
 accidental pick of a long phrase stays below the threshold, while a short word picked once
@@ -33,13 +41,18 @@ __all__ = [
     "SCALE",
     "NEW_WORD_LOGP",
     "gain",
+    "confirm",
+    "ACCEPT_CEILING",
     "loss",
     "decay",
     "selection_gain",
     "assembly_gain",
     "REJECT_RATE",
+    "rejection_rate",
     "ACCEPT_GAIN",
     "score_adjustment",
+    "likelihood_for",
+    "overtake",
     "new_word_logp",
 ]
 
@@ -47,15 +60,32 @@ SYSTEM_PRIOR = 0.5  # L0 of a system-lexicon word
 NEW_PRIOR = 0.0  # L0 of any other character sequence
 THRESHOLD = 0.5  # a new sequence takes part in decoding from this likelihood on
 HALF_LIFE = 5000.0  # commits after which a learned deviation from the prior halves
-SCALE = 12.0  # nats of score per unit of likelihood above (or below) the prior
+SCALE = 6.0  # nats of score per unit of log-odds above (or below) the prior's
 NEW_WORD_LOGP = -7.0  # log unigram of a new word at the threshold (a common word's)
 REJECT_RATE = 0.5  # ρ: a rejected prediction loses half its likelihood
+MARGIN = 1.0  # nats by which a word chosen over the prediction then leads it
+TOP_LIKELIHOOD = 0.97  # the delta rule never goes past this
 ACCEPT_GAIN = 0.05  # η for the words of a prediction the user accepted as it was
+ACCEPT_CEILING = 0.65  # confirmations alone never take a word past this likelihood
 
 
-def gain(likelihood: float, eta: float) -> float:
-    """Move toward 1 by the fraction `eta` of the remaining distance."""
-    return likelihood + eta * (1.0 - likelihood)
+def gain(likelihood: float, eta: float, ceiling: float = 0.9) -> float:
+    """Move toward `ceiling` by the fraction `eta` of the remaining distance.
+
+    The ceiling bounds a word's boost (SCALE · logit 0.9 ≈ 13 nats): a word chosen a
+    hundred times outranks its homophones, but does not override the whole n-gram model.
+    """
+    if likelihood >= ceiling:
+        return likelihood
+    return likelihood + eta * (ceiling - likelihood)
+
+
+def confirm(likelihood: float, eta: float = ACCEPT_GAIN,
+            ceiling: float = ACCEPT_CEILING) -> float:
+    """Move toward `ceiling` (never down): the user accepted the prediction."""
+    if likelihood >= ceiling:
+        return likelihood
+    return likelihood + eta * (ceiling - likelihood)
 
 
 def loss(likelihood: float, rho: float = REJECT_RATE) -> float:
@@ -84,12 +114,20 @@ def selection_gain(length: int) -> float:
     return 0.6 * (4.0 / length) ** 2
 
 
+def rejection_rate(length: int) -> float:
+    """ρ for a predicted word the user did not keep: characters lose little, since one
+    rejected character (是 in 我使中国人) says little about the character elsewhere."""
+    return REJECT_RATE if length >= 2 else 0.15
+
+
 def assembly_gain(length: int) -> float:
-    """η when the user assembles a sequence from several picks (three passes THRESHOLD)."""
+    """η when the user assembles a sequence from several picks (three pass THRESHOLD).
+
+    Up to eight characters; longer assemblies are sentences, not words, and gain less.
+    """
     if length <= 1:
         return 0.0
-    base = 0.25
-    return base if length <= 4 else base * 4.0 / length
+    return 0.25 if length <= 8 else 0.25 * (8.0 / length) ** 2
 
 
 def score_adjustment(likelihood: float, system_word: bool) -> float:
@@ -98,7 +136,25 @@ def score_adjustment(likelihood: float, system_word: bool) -> float:
     A system word moves from its n-gram score by SCALE per unit away from its prior; a new
     word starts from NEW_WORD_LOGP at the threshold and rises with its likelihood.
     """
-    return SCALE * (likelihood - (SYSTEM_PRIOR if system_word else THRESHOLD))
+    return SCALE * (_logit(likelihood) - _logit(SYSTEM_PRIOR if system_word else THRESHOLD))
+
+
+def likelihood_for(adjustment: float, system_word: bool) -> float:
+    """The likelihood whose score_adjustment is `adjustment` (its inverse)."""
+    z = _logit(SYSTEM_PRIOR if system_word else THRESHOLD) + adjustment / SCALE
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+def overtake(likelihood: float, deficit: float, system_word: bool) -> float:
+    """The delta rule: the likelihood that lifts a word chosen below the top over the
+    prediction, `deficit` nats ahead of it, by MARGIN; capped at TOP_LIKELIHOOD."""
+    target = score_adjustment(likelihood, system_word) + deficit + MARGIN
+    return max(likelihood, min(likelihood_for(target, system_word), TOP_LIKELIHOOD))
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 0.005), 0.995)
+    return math.log(p / (1.0 - p))
 
 
 def new_word_logp(likelihood: float) -> float:

@@ -12,11 +12,14 @@ Scores on export (natural log, the decoder's own scale):
 
 Import inverts the same formulas into a likelihood L per word (see `import_likelihood`) and
 writes every entry in one transaction; file formats and weight mappings are in FORMAT.md.
+Whatever form `ime.likelihood.score_adjustment` takes, import only relies on it increasing
+with L.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +43,9 @@ __all__ = [
 
 IMPORT_MIN_LIKELIHOOD = 0.05  # an imported system word is never pushed below this
 IMPORT_MAX_LIKELIHOOD = 0.95  # nor any imported word above this (the user can still go higher)
+# an import changes a word only if it raises its score by at least this many nats: weights
+# rounded by a file format (RIME counts) must not rewrite every word when re-imported
+IMPORT_MIN_GAIN = 0.1
 
 
 def parse_pinyin(text: str) -> tuple[str, ...]:
@@ -145,7 +151,8 @@ def export_entries(lexicon: SystemLexicon, bigram: BigramModel, store: UserLexic
     """The entries an export writes, best first (logp descending, then word and pinyin).
 
     System entries carry the user's adjustment where the user has a record; learned words
-    take part from THRESHOLD on; forgotten entries are left out. `user_only`: just the
+    take part from THRESHOLD on; forgotten entries are left out. A score the user's
+    adjustment lifts above 0 is written as 0 (the formats hold probabilities). `user_only`: just the
     entries the user lexicon holds (system words the user promoted or demoted, learned words).
     """
     from tqdm import tqdm
@@ -161,11 +168,11 @@ def export_entries(lexicon: SystemLexicon, bigram: BigramModel, store: UserLexic
                 seen.add(key)
                 if not e.deleted:
                     adj = lk.score_adjustment(_current_likelihood(e, tick), system_word=True)
-                    out.append(FormatEntry(e.word, e.syllables, base + adj))
+                    out.append(FormatEntry(e.word, e.syllables, min(base + adj, 0.0)))
     else:
         for key, (wid, lp) in tqdm(lexicon.initials.items(), total=len(lexicon.initials),
-                                   desc="export", unit=" words", disable=not progress,
-                                   mininterval=0.5):
+                                   desc="export", unit=" words",
+                                   disable=None if progress else True, mininterval=0.5):
             word, sylls = lexicon.text(wid), decode(key.split("\t", 1)[1])
             logp = bigram.unigram(wid) + lp
             e = user.get((word, sylls))
@@ -174,7 +181,7 @@ def export_entries(lexicon: SystemLexicon, bigram: BigramModel, store: UserLexic
                 if e.deleted:
                     continue
                 logp += lk.score_adjustment(_current_likelihood(e, tick), system_word=True)
-            out.append(FormatEntry(word, sylls, logp))
+            out.append(FormatEntry(word, sylls, min(logp, 0.0)))
     for key, e in user.items():  # learned words the system lexicon lacks (under this reading)
         if key in seen or e.deleted:
             continue
@@ -192,13 +199,17 @@ def _export(lexicon: SystemLexicon, bigram: BigramModel, store: UserLexicon, out
 
     from lexicon.formats import write_entries
 
+    if out.is_dir() or not out.parent.is_dir():  # fail before the work, not after it
+        raise OSError(f"{out}: is a directory" if out.is_dir()
+                      else f"{out.parent}: no such directory")
     entries = export_entries(lexicon, bigram, store, user_only, progress=not user_only)
     n_user = len(store)
     # a file with the user's words in it is private (DESIGN.md: user data is 0600)
     private = user_only or n_user > 0
     rows: Iterable[FormatEntry] = entries
     if not user_only:
-        rows = tqdm(entries, desc=f"write {fmt}", unit=" words", mininterval=0.5)
+        rows = tqdm(entries, desc=f"write {fmt}", unit=" words", mininterval=0.5,
+                    disable=None)  # None: no bar when stderr is not a terminal
     n = write_entries(rows, out, fmt, private=private)
     what = "user lexicon" if user_only else "system and user lexicons"
     print(f"exported {n} entries of the {what} to {out} ({fmt}"
@@ -209,18 +220,36 @@ def _export(lexicon: SystemLexicon, bigram: BigramModel, store: UserLexicon, out
 # ---- import ------------------------------------------------------------------------------------
 
 
+def _invert_adjustment(delta: float, system_word: bool, lo: float, hi: float) -> float:
+    """The L in [lo, hi] with score_adjustment(L, system_word) = delta (clipped to the range).
+
+    Bisection: score_adjustment increases with L, whatever its exact form.
+    """
+    if lk.score_adjustment(hi, system_word) <= delta:
+        return hi
+    if lk.score_adjustment(lo, system_word) >= delta:
+        return lo
+    for _ in range(48):  # (hi − lo) / 2^48: far below any meaningful likelihood step
+        mid = (lo + hi) / 2
+        if lk.score_adjustment(mid, system_word) < delta:
+            lo = mid
+        else:
+            hi = mid
+    return (lo + hi) / 2
+
+
 def import_likelihood(logp: float, base: float | None) -> float:
     """The likelihood L whose decoder score equals an imported `logp` (the inverse of export).
 
     System word (`base` = its system logp): base + score_adjustment(L, True) = logp, L clipped
     to [0.05, 0.95]. New word (`base` None): NEW_WORD_LOGP + score_adjustment(L, False) = logp,
-    L clipped to [THRESHOLD, 0.95] so the word takes part in decoding.
+    L clipped to [THRESHOLD, 0.95] so that the word takes part in decoding.
     """
     if base is not None:
-        L = lk.SYSTEM_PRIOR + (logp - base) / lk.SCALE
-        return min(max(L, IMPORT_MIN_LIKELIHOOD), IMPORT_MAX_LIKELIHOOD)
-    L = lk.THRESHOLD + (logp - lk.NEW_WORD_LOGP) / lk.SCALE
-    return min(max(L, lk.THRESHOLD), IMPORT_MAX_LIKELIHOOD)
+        return _invert_adjustment(logp - base, True, IMPORT_MIN_LIKELIHOOD,
+                                  IMPORT_MAX_LIKELIHOOD)
+    return _invert_adjustment(logp - lk.NEW_WORD_LOGP, False, lk.THRESHOLD,
+                              IMPORT_MAX_LIKELIHOOD)
 
 
 @dataclass
@@ -230,7 +259,7 @@ class ImportPlan:
     writes: list[UserEntry] = field(default_factory=list)
     added: int = 0  # entries the user lexicon did not have
     updated: int = 0  # entries whose likelihood the import raises
-    unchanged: int = 0  # the system's or the user's score is already as high or higher
+    unchanged: int = 0  # the system's or the user's score is already as high, or nearly
     forgotten: int = 0  # the user forgot these; an import does not bring them back
 
 
@@ -240,12 +269,13 @@ def plan_import(entries: Iterable[FormatEntry], lexicon: SystemLexicon, bigram: 
 
     A word the system lexicon has under that reading keeps the system's score unless the
     imported logp is higher; a new word gets the likelihood whose score is the imported logp.
-    An import never lowers a likelihood the user already has. Duplicates keep the best logp.
+    An import never lowers a likelihood the user already has, and leaves a word alone when it
+    would raise its score by less than IMPORT_MIN_GAIN nats. Duplicates keep the best logp.
     """
     best: dict[tuple[str, tuple[str, ...]], float] = {}
     for e in entries:
         key = (e.word, e.syllables)
-        best[key] = max(e.logp, best.get(key, -float("inf")))
+        best[key] = max(e.logp, best.get(key, -math.inf))
     tick = store.tick
     user = {(e.word, e.syllables): e for e in store.entries(include_deleted=True)}
     plan = ImportPlan()
@@ -255,14 +285,24 @@ def plan_import(entries: Iterable[FormatEntry], lexicon: SystemLexicon, bigram: 
             plan.forgotten += 1
             continue
         base = system_logp(lexicon, bigram, word, sylls)
-        if base is not None and logp <= base:
+        system_word = base is not None
+        current = _current_likelihood(cur, tick) if cur is not None else None
+        # the score the word has now, as an offset from its base (system logp / NEW_WORD_LOGP)
+        if system_word:
+            now = max(lk.score_adjustment(current, True) if current is not None else 0.0, 0.0)
+        elif current is not None and current >= lk.THRESHOLD:
+            now = lk.score_adjustment(current, False)
+        else:
+            now = -math.inf  # not (yet) a word: any import makes it one
+        wanted = logp - (base if system_word else lk.NEW_WORD_LOGP)
+        if wanted < now + IMPORT_MIN_GAIN and now > -math.inf:
             plan.unchanged += 1
             continue
         target = import_likelihood(logp, base)
-        if cur is not None and _current_likelihood(cur, tick) >= target:
-            plan.unchanged += 1
+        if current is not None and target <= current and now > -math.inf:
+            plan.unchanged += 1  # clipped to at most what the user already has
             continue
-        prior = lk.SYSTEM_PRIOR if base is not None else lk.NEW_PRIOR
+        prior = lk.SYSTEM_PRIOR if system_word else lk.NEW_PRIOR
         plan.writes.append(UserEntry(word, sylls, target, prior,
                                      cur.commits if cur is not None else 0, tick, False,
                                      "import"))

@@ -115,6 +115,8 @@ def estimate_kneser_ney(
     d1 = 1 - 2 * y * n[1] / max(n[0], 1)
     d2 = 2 - 3 * y * n[2] / max(n[1], 1)
     d3 = 3 - 4 * y * n[3] / max(n[2], 1)
+    # tiny corpora make the estimates leave their range: keep 0 < D(c) < c
+    d1, d2, d3 = (min(max(d, 0.05), c - 0.05) for d, c in ((d1, 1), (d2, 2), (d3, 3)))
     discount = np.where(counts == 1, d1, np.where(counts == 2, d2, d3))
 
     c_h = np.bincount(hist, weights=counts, minlength=stride)  # c(h)

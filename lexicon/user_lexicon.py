@@ -54,6 +54,8 @@ class UserLexicon:
     def __init__(self, path: Path, busy_timeout_ms: int = 30_000) -> None:
         self.path = Path(path)
         fresh = _check_file(self.path)
+        if not fresh:
+            self._check_readonly()  # before anything could write to a foreign file
         try:
             conn = sqlite3.connect(str(self.path), isolation_level=None,
                                    timeout=busy_timeout_ms / 1000, check_same_thread=False)
@@ -73,6 +75,19 @@ class UserLexicon:
         except sqlite3.DatabaseError as e:
             conn.close()
             raise UserLexiconError(f"{self.path}: corrupt or unreadable database ({e})") from None
+
+    def _check_readonly(self) -> None:
+        try:
+            conn = sqlite3.connect(self.path.resolve().as_uri() + "?mode=ro", uri=True)
+        except sqlite3.DatabaseError as e:
+            raise UserLexiconError(f"{self.path}: cannot open as SQLite ({e})") from None
+        try:
+            self.db = sqlite_utils.Database(conn)
+            self._check_schema()
+        except sqlite3.DatabaseError as e:
+            raise UserLexiconError(f"{self.path}: corrupt or unreadable database ({e})") from None
+        finally:
+            conn.close()
 
     # ---- schema ------------------------------------------------------------------------------
 

@@ -71,3 +71,22 @@ def _private_dirs(tmp_path, monkeypatch):
 
 def close(a: float, b: float, tol: float = 1e-6) -> bool:
     return math.isclose(a, b, rel_tol=tol, abs_tol=tol)
+
+
+def write_tiny_cache(directory: Path) -> Path:
+    """The tiny lexicon saved as a built cache directory (for CLI tests)."""
+    import json
+
+    from lexicon.build import BUILD_VERSION
+
+    directory.mkdir(parents=True, exist_ok=True)
+    lex, lm = tiny_parts()
+    lex.save(directory)
+    lm.save(directory / "bigram.npz")
+    (directory / "meta.json").write_text(json.dumps({"version": BUILD_VERSION}))
+    return directory
+
+
+@pytest.fixture
+def tiny_cache(tmp_path) -> Path:
+    return write_tiny_cache(tmp_path / "cache")

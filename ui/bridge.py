@@ -25,7 +25,7 @@ from dataclasses import replace
 
 from PyQt6.QtCore import QEvent, QObject, QRect, QRectF, Qt, pyqtSignal
 from PyQt6.QtGui import QFocusEvent, QKeyEvent
-from PyQt6.QtWidgets import QWidget
+from PyQt6.QtWidgets import QApplication, QWidget
 
 from ime.candidates import EngineState
 from ime.context import InputContext
@@ -77,6 +77,7 @@ class ImeBridge(QObject):
         self._chinese = True
         self._shift_alone = False
         self._preedit = ""
+        self._anchor: QRect | None = None  # global cursor rectangle where composing began
         self._cursor_rect: Callable[[], QRect | None] = self._editor_cursor_rect
         self.window.candidate_selected.connect(self.select)
         self.window.page_requested.connect(self.page)
@@ -127,10 +128,13 @@ class ImeBridge(QObject):
         if kind in (QEvent.Type.MouseButtonPress, QEvent.Type.FocusIn):
             self._shift_alone = False
             if kind == QEvent.Type.FocusIn and self.composing:
+                self._anchor = None  # the editor may have moved meanwhile
                 self._render(self.state)
         elif kind == QEvent.Type.FocusOut:
             reason = event.reason() if isinstance(event, QFocusEvent) else None
-            if reason != Qt.FocusReason.PopupFocusReason:  # not our own context menu
+            # not for our own context menu, nor a platform that activates the window itself
+            if reason != Qt.FocusReason.PopupFocusReason \
+                    and QApplication.activeWindow() is not self.window:
                 self.window.hide()
         return False
 
@@ -154,7 +158,8 @@ class ImeBridge(QObject):
         key = event.key()
         if key == Qt.Key.Key_Shift:
             if not event.isAutoRepeat():
-                self._shift_alone = event.modifiers() == Qt.KeyboardModifier.ShiftModifier
+                # platforms differ on whether Shift's own press carries ShiftModifier
+                self._shift_alone = not event.modifiers() & _CHORD
             return False
         self._shift_alone = False
         if not self._chinese:
@@ -287,17 +292,21 @@ class ImeBridge(QObject):
         self.latency_ms.emit(self.last_latency_ms)
 
     def _render(self, st: EngineState) -> None:
+        if st.composing and self._anchor is None:
+            # where the composition starts, taken before the preedit moves the cursor: the
+            # window stays put while typing instead of sliding right with every letter
+            self._anchor = self._cursor_rect()
         if st.preedit != self._preedit:
             self._preedit = st.preedit
             self.preedit_changed.emit(st.preedit)
         self.window.set_state(st)
         if st.composing:
-            rect = self._cursor_rect()
-            if rect is not None:
-                self.window.show_at(rect)
+            if self._anchor is not None:
+                self.window.show_at(self._anchor)
             else:
                 self.window.show()
         else:
+            self._anchor = None
             self.window.hide()
         self.state_changed.emit(st)
 

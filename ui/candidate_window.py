@@ -103,7 +103,7 @@ class _Cell:
 
 
 class CandidateWindow(QWidget):
-    """A frameless tool window showing the preedit, numbered candidates and page arrows."""
+    """A frameless popup showing the preedit, numbered candidates and page arrows."""
 
     candidate_selected = pyqtSignal(int)  # index on the current page
     page_requested = pyqtSignal(int)  # -1 previous page, +1 next page
@@ -111,10 +111,13 @@ class CandidateWindow(QWidget):
     painted = pyqtSignal()  # after every paintEvent (for latency measurements)
 
     def __init__(self, layout: str = "horizontal", parent: QWidget | None = None) -> None:
-        super().__init__(parent, Qt.WindowType.Tool | Qt.WindowType.FramelessWindowHint
+        # a frameless tool-tip-type window (as fcitx5-qt's): never activated, never takes the
+        # editor's focus, no window-manager placement; on Wayland it is a popup of `parent`
+        super().__init__(parent, Qt.WindowType.ToolTip | Qt.WindowType.FramelessWindowHint
                          | Qt.WindowType.WindowStaysOnTopHint
                          | Qt.WindowType.WindowDoesNotAcceptFocus
-                         | Qt.WindowType.X11BypassWindowManagerHint)
+                         | Qt.WindowType.X11BypassWindowManagerHint
+                         | Qt.WindowType.NoDropShadowWindowHint)
         self.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating)
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.setMouseTracking(True)
@@ -240,7 +243,7 @@ class CandidateWindow(QWidget):
                 x += w + gap
                 right = max(right, box.right())
             else:
-                y += line + inner
+                y += box.height() + inner * 0.5
                 right = max(right, box.right())
         if self._layout == "vertical" and self._cells:  # one column: equal widths
             widest = max(c.box.width() for c in self._cells)

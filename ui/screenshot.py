@@ -38,6 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     from ui.app import TypingPad
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("Delta Pinyin")
     engine = Engine.load(Config(), Path(args.cache_dir) if args.cache_dir else None,
                          progress=False)
     pad = TypingPad(engine)
