@@ -22,7 +22,7 @@ setup: $(STAMP)
 system-deps:
 	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	  if ! command -v Xvfb >/dev/null || [ ! -d /usr/share/fonts/opentype/noto ]; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq xvfb fonts-noto-cjk >/dev/null; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq xvfb fonts-noto-cjk libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xkb1 libxkbcommon-x11-0 libegl1 libfontconfig1 libdbus-1-3 >/dev/null; \
 	  fi; \
 	else echo "system-deps: not root, skipping apt-get (xvfb, fonts-noto-cjk)"; fi
 

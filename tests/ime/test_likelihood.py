@@ -62,5 +62,5 @@ def test_likelihood_for_inverts_the_adjustment():
 def test_overtake_lifts_a_choice_past_the_prediction_by_the_margin():
     L = lk.overtake(lk.SYSTEM_PRIOR, 5.0, True)
     assert lk.score_adjustment(L, True) == pytest.approx(5.0 + lk.MARGIN)
-    assert lk.overtake(0.8, 0.0, True) == 0.8  # never lowers
+    assert lk.overtake(0.8, -100.0, True) == 0.8  # never lowers
     assert lk.overtake(0.5, 1e6, True) == lk.TOP_LIKELIHOOD  # bounded
