@@ -269,13 +269,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from ime.config import ConfigError
     from ime.segmentor import InvalidKeysError
+    from lexicon.user_lexicon import UserLexiconError
 
     try:
         return args.func(args)
     except CliError as e:
         print(f"error: {e}", file=sys.stderr)
         return e.code
-    except (InvalidKeysError, ConfigError, ValueError, OSError) as e:
+    except (InvalidKeysError, ConfigError, UserLexiconError, ValueError, OSError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

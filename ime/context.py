@@ -66,6 +66,14 @@ class InputContext:
         if self._keys:
             self._refresh()
 
+    def refresh(self) -> EngineState:
+        """Decode again, keeping the picks (after the user lexicon changed, e.g. a forget)."""
+        self._decode_state = None
+        self._lattice = None
+        if self.remaining:
+            self._refresh()
+        return self.state
+
     @property
     def offset(self) -> int:
         """Keys consumed by partial selections."""

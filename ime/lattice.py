@@ -25,6 +25,7 @@ from lexicon.trie import Pattern, WordHit
 __all__ = ["LatticeWord", "Lattice", "LatticeBuilder", "WordSource", "RAW_WORD", "USER_WORD"]
 
 MAX_WORD_SYLLABLES = 8
+MAX_CACHED = 6000  # spans and lookups kept across keystrokes (a cache, not a lexicon: ~40 MB)
 RAW_WORD = -2  # word id of a letter passed through as typed
 USER_WORD = -1  # word id of a user word the system vocabulary lacks
 _EXACT = (EdgeKind.FULL, EdgeKind.PARTIAL)  # spelled as typed (the last one maybe unfinished)
@@ -164,7 +165,7 @@ class LatticeBuilder:
                 key = (i, j, keys[i:j], j == n)
                 ws = spans.get(key)
                 if ws is None:
-                    if len(spans) > 100_000:
+                    if len(spans) > MAX_CACHED:
                         spans.clear()
                     ws = spans[key] = self._span_words(keys, i, j, by_start[i])
                 words.extend(ws)
@@ -205,7 +206,7 @@ class LatticeBuilder:
     def _has_prefix(self, patterns: tuple[Pattern, ...]) -> bool:
         v = self._prefixes.get(patterns)
         if v is None:
-            if len(self._prefixes) > 200_000:
+            if len(self._prefixes) > 4 * MAX_CACHED:
                 self._prefixes.clear()
             v = self.system.has_prefix(patterns) or (
                 self.user is not None and self.user.has_prefix(patterns))
@@ -216,7 +217,7 @@ class LatticeBuilder:
         """(prior, text, word id, syllables, log P(reading | word)), best prior first."""
         v = self._lookups.get(patterns)
         if v is None:
-            if len(self._lookups) > 50_000:
+            if len(self._lookups) > MAX_CACHED:
                 self._lookups.clear()
             hits: list[tuple[float, str, int, tuple, float]] = []
             for wid, sylls, lp in self.system.lookup(patterns):

@@ -184,6 +184,7 @@ class WordLearner:
 
         def apply(key: Key, cur: UserEntry | None, tick: int) -> UserEntry | None:
             word, sylls = key
+            system = self._is_system(word, sylls)
             prior = cur.prior if cur is not None else self._prior(word, sylls)
             L = self._effective(cur, tick) if cur is not None else prior
             commits = cur.commits if cur is not None else 0
@@ -193,15 +194,15 @@ class WordLearner:
                 if op == "gain" and eta > 0:
                     L, touched, deleted = lk.gain(L, eta), True, False
                 elif op == "overtake":
-                    L, touched = lk.overtake(L, eta, prior == lk.SYSTEM_PRIOR), True
+                    L, touched = lk.overtake(L, eta, system), True
                 elif op == "confirm":
-                    if cur is None and prior == lk.NEW_PRIOR:
+                    if cur is None and not system:
                         continue  # a confirmation never creates a word
                     new = lk.confirm(L, eta)
                     touched = touched or new != L
                     L = new
                 elif op == "loss":
-                    if cur is None and prior == lk.NEW_PRIOR:
+                    if cur is None and not system:
                         continue  # nothing learned to lose
                     L, touched = lk.loss(L, eta), True
                 elif op == "commit":
@@ -209,13 +210,13 @@ class WordLearner:
             if not touched:
                 return None
             source = cur.source if cur is not None else (
-                "system" if prior == lk.SYSTEM_PRIOR else "learned")
+                "system" if system else "learned")
             return UserEntry(word, sylls, L, prior, commits, tick, deleted, source)
 
         changed = self.store.update(list(ops), apply)
         self._tick += 1
         for e in changed:
-            self.words._add(e, e.likelihood, e.prior == lk.SYSTEM_PRIOR)
+            self.words._add(e, e.likelihood, self._is_system(e.word, e.syllables))
         if self._tick - self._built_tick >= REFRESH_TICKS:
             self._reload()
 
@@ -240,6 +241,6 @@ class WordLearner:
         keys = list(dict.fromkeys(keys))
         changed = self.store.update(keys, mark, advance_tick=False)
         for e in changed:
-            self.words._add(e, 0.0, e.prior == lk.SYSTEM_PRIOR)
+            self.words._add(e, 0.0, self._is_system(e.word, e.syllables))
         self._reload()
         return len(changed)

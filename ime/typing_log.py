@@ -34,6 +34,7 @@ __all__ = [
 MAX_CONTEXT = 64
 MODES = ("full", "initials", "mixed")
 _HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
+_SPACES = re.compile(r"\s+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,7 +140,7 @@ def clauses(text: str) -> Iterator[tuple[str, str]]:
     pos = 0
     for m in _HAN_RUN.finditer(text):
         context = (context + text[pos:m.start()])[-MAX_CONTEXT:]
-        yield m.group(), context.replace("\n", "")
+        yield m.group(), _SPACES.sub(" ", context)
         context = (context + m.group())[-MAX_CONTEXT:]
         pos = m.end()
 

@@ -25,7 +25,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ime import likelihood as lk
-from lexicon.formats import FORMATS, WRITABLE_FORMATS, FormatEntry, guess_format
+from lexicon.formats import (
+    FORMATS,
+    WRITABLE_FORMATS,
+    FormatEntry,
+    guess_format,
+    read_entries,
+    write_entries,
+)
 from lexicon.ngram import BigramModel
 from lexicon.trie import SystemLexicon, decode, encode
 from lexicon.user_lexicon import UserEntry, UserLexicon
@@ -91,8 +98,6 @@ def run_lexicon_command(args) -> int:
 
     imported: list[FormatEntry] = []
     if args.lexicon_cmd == "import":  # read and check the whole file before touching anything
-        from lexicon.formats import read_entries
-
         imported = read_entries(Path(args.file), _format_of(args.file, args.format))
     if args.lexicon_cmd == "export":
         fmt = _format_of(args.out, args.format)
@@ -197,15 +202,12 @@ def _export(lexicon: SystemLexicon, bigram: BigramModel, store: UserLexicon, out
             fmt: str, user_only: bool) -> int:
     from tqdm import tqdm
 
-    from lexicon.formats import write_entries
-
     if out.is_dir() or not out.parent.is_dir():  # fail before the work, not after it
         raise OSError(f"{out}: is a directory" if out.is_dir()
                       else f"{out.parent}: no such directory")
     entries = export_entries(lexicon, bigram, store, user_only, progress=not user_only)
-    n_user = len(store)
     # a file with the user's words in it is private (DESIGN.md: user data is 0600)
-    private = user_only or n_user > 0
+    private = user_only or len(store) > 0
     rows: Iterable[FormatEntry] = entries
     if not user_only:
         rows = tqdm(entries, desc=f"write {fmt}", unit=" words", mininterval=0.5,
@@ -302,7 +304,9 @@ def plan_import(entries: Iterable[FormatEntry], lexicon: SystemLexicon, bigram: 
         if current is not None and target <= current and now > -math.inf:
             plan.unchanged += 1  # clipped to at most what the user already has
             continue
-        prior = lk.SYSTEM_PRIOR if system_word else lk.NEW_PRIOR
+        # an imported word is a word by the user's own dictionary: it relaxes toward the
+        # threshold with disuse, never out of the lattice
+        prior = lk.SYSTEM_PRIOR if system_word else lk.THRESHOLD
         plan.writes.append(UserEntry(word, sylls, target, prior,
                                      cur.commits if cur is not None else 0, tick, False,
                                      "import"))

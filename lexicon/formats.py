@@ -29,10 +29,10 @@ import struct
 import tempfile
 import unicodedata
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
-from typing import TextIO
+from typing import TextIO, TypeVar
 
 from ime.likelihood import NEW_WORD_LOGP
 from ime.syllables import is_syllable
@@ -58,6 +58,7 @@ RIME_SCALE = 1e12  # exported RIME weight = expected count per 10^12 words
 RIME_ZERO_WEIGHT = 0.5  # a RIME weight of 0 counts as half the smallest count
 TSV_HEADER = "# delta-pinyin tsv v1"
 LN10 = math.log(10.0)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,13 +254,16 @@ def _text_lines(path: Path) -> list[str]:
     except UnicodeDecodeError as e:
         line = data[: e.start].count(b"\n") + 1
         raise FormatError(f"{path}: line {line}: not UTF-8 text (byte offset {e.start})") from None
-    return text.splitlines()
+    lines = [ln.rstrip("\r") for ln in text.split("\n")]  # \n only: as editors number lines
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines
 
 
 def _parse_lines(path: Path, lines: list[str], first: int,
-                 parse: Callable[[str], FormatEntry | None]) -> list[FormatEntry]:
+                 parse: Callable[[str], T | None]) -> list[T]:
     """Apply `parse` to each line (numbered from `first`); its errors gain file and line."""
-    out: list[FormatEntry] = []
+    out: list[T] = []
     for n, line in enumerate(lines, start=first):
         try:
             e = parse(line)
@@ -273,6 +277,13 @@ def _parse_lines(path: Path, lines: list[str], first: int,
 # ---- RIME dict.yaml -----------------------------------------------------------------------------
 
 _RIME_COLUMNS = re.compile(r"^columns\s*:\s*\[(.*)\]\s*$")
+
+
+@dataclass(frozen=True, slots=True)
+class _RimeLine:
+    entry: FormatEntry  # logp not yet known: it depends on the total of the file's counts
+    count: float | None  # the weight column as a count; None if missing or a percentage
+    share: float | None  # an `N%` weight (RIME: a share of a character's readings) as N / 100
 
 
 @_reader("rime")
@@ -295,10 +306,7 @@ def _read_rime(path: Path) -> list[FormatEntry]:
         body = end + 1
     col = {name: i for i, name in enumerate(columns)}
 
-    # counts first: the weights of the whole file normalise each other
-    rows: list[tuple[str, str, float | None, str | None]] = []
-
-    def parse(line: str) -> None:
+    def parse(line: str) -> _RimeLine | None:
         if not line.strip() or line.startswith("#"):
             return None
         fields = line.rstrip("\r\n").split("\t")
@@ -306,34 +314,31 @@ def _read_rime(path: Path) -> list[FormatEntry]:
         code = fields[col["code"]] if col["code"] < len(fields) else ""
         if not code.strip():
             raise _LineError(f"{text!r} has no pinyin (this importer needs the code column)")
-        raw = fields[col["weight"]].strip() if "weight" in col and col["weight"] < len(fields) \
-            else ""
-        weight: float | None = None
-        percent: str | None = None
+        w = col.get("weight", len(fields))
+        raw = fields[w].strip() if w < len(fields) else ""
+        count = share = None
         if raw.endswith("%"):
-            percent = raw
-            pct = _float(raw[:-1], "percentage weight")
-            if pct <= 0:
+            share = _float(raw[:-1], "percentage weight") / 100.0
+            if share <= 0:
                 raise _LineError(f"percentage weight {raw!r} must be above 0")
         elif raw:
-            weight = _float(raw, "weight")
-            if weight < 0:
+            count = _float(raw, "weight")
+            if count < 0:
                 raise _LineError(f"weight {raw!r} is negative")
-        _entry(text, code, 0.0)  # check the word and its pinyin now, on this line
-        rows.append((text, code, weight, percent))
-        return None
+        return _RimeLine(_entry(text, code, 0.0), count, share)
 
-    _parse_lines(path, lines[body:], body + 1, parse)
-    total = sum(max(w, RIME_ZERO_WEIGHT) for _, _, w, _ in rows if w is not None)
+    rows = _parse_lines(path, lines[body:], body + 1, parse)
+    # the counts of the whole file normalise each other
+    total = sum(max(r.count, RIME_ZERO_WEIGHT) for r in rows if r.count is not None)
     out = []
-    for text, code, w, pct in rows:
-        if w is not None:
-            logp = math.log(max(w, RIME_ZERO_WEIGHT) / total)
-        elif pct is not None:
-            logp = DEFAULT_LOGP + math.log(min(float(pct[:-1]), 100.0) / 100.0)
+    for r in rows:
+        if r.count is not None:
+            logp = math.log(max(r.count, RIME_ZERO_WEIGHT) / total)
+        elif r.share is not None:
+            logp = DEFAULT_LOGP + math.log(min(r.share, 1.0))
         else:
             logp = DEFAULT_LOGP
-        out.append(_entry(text, code, logp))
+        out.append(replace(r.entry, logp=logp))
     return out
 
 

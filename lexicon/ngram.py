@@ -17,6 +17,7 @@ per query. `h = BOS` is the start of a clause.
 from __future__ import annotations
 
 import math
+from array import array
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -33,8 +34,9 @@ class BigramModel:
         self.vocab_size = int(low_logp.shape[0])
         self.bos = self.vocab_size
         self._stride = self.vocab_size + 1
-        self._low: list[float] = low_logp.astype(np.float64).tolist()  # [V]
-        self._backoff: list[float] = backoff.astype(np.float64).tolist()  # [V + 1]
+        # arrays of C doubles: a list of Python floats would cost three times the memory
+        self._low = array("d", low_logp.astype(np.float64).tobytes())  # [V]
+        self._backoff = array("d", backoff.astype(np.float64).tobytes())  # [V + 1]
         self._pairs: dict[int, float] = dict(zip(keys.tolist(), logp.astype(np.float64).tolist()))
         self._arrays = (low_logp, backoff, keys, logp)
 
@@ -49,7 +51,7 @@ class BigramModel:
             return v
         return self._backoff[h] + self._low[w]
 
-    def tables(self) -> tuple[dict[int, float], int, list[float], list[float]]:
+    def tables(self) -> tuple[dict[int, float], int, array, array]:
         """(pairs, stride, backoff, low) for callers that inline `logp` in a hot loop:
         logp(h, w) = pairs[h * stride + w] if present, else backoff[h] + low[w]."""
         return self._pairs, self._stride, self._backoff, self._low

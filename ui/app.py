@@ -9,6 +9,7 @@ config turns it on) and the candidate layout.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from PyQt6.QtCore import QCoreApplication, Qt
@@ -20,7 +21,7 @@ from PyQt6.QtGui import (
     QTextCharFormat,
     QTextFormat,
 )
-from PyQt6.QtWidgets import QLabel, QMainWindow, QPlainTextEdit, QWidget
+from PyQt6.QtWidgets import QLabel, QMainWindow, QMenu, QPlainTextEdit, QWidget
 
 from ime.config import data_dir
 from ime.engine import Engine
@@ -123,7 +124,9 @@ class TypingPad(QMainWindow):
 
     # ---- menus ----------------------------------------------------------------------------
 
-    def _toggle(self, menu, text: str, checked: bool, slot, tip: str = "") -> QAction:
+    def _toggle(self, menu: QMenu, text: str, checked: bool, slot: Callable[[bool], None],
+                tip: str = "") -> QAction:
+        """A checkable menu entry calling `slot(checked)` when toggled."""
         action = QAction(text, self, checkable=True, checked=checked)
         if tip:
             action.setToolTip(tip)

@@ -1,17 +1,19 @@
 """ImeBridge: the one place where Qt key events, the engine and the candidate window meet.
 
     editor ──key events──► ImeBridge ──intents──► InputContext (engine)
-       ▲                    │   ▲                        │
-       │ preedit_changed,   │   │ candidate_selected,    │ EngineState
-       │ committed          ▼   │ page_requested,        ▼
-       └──────────────── CandidateWindow ◄── set_state / show_at (under the text cursor)
+      ▲                     │   ▲                       │
+      └─ preedit_changed, ──┘   │ candidate_selected,   │ EngineState
+         committed              │ page_requested,       ▼
+                                │ forget_requested   ImeBridge ──set_state, show_at──┐
+                                └──────────────── CandidateWindow ◄──────────────────┘
 
 Keys while composing (Chinese mode): `a`–`z` and `'` type; Backspace deletes; Space takes
 the highlighted candidate; 1–9 pick on the page; `-`/`=` and PageUp/PageDown page; the
 arrows move the highlight; Enter commits the letters as typed; Esc cancels; Ctrl+Delete
 forgets the highlighted word. With no composition every key except a lowercase letter goes
-to the editor. Shift pressed and released alone toggles Chinese/English (a composition in
-progress is committed as typed, as other pinyin IMEs do). In English mode all keys pass.
+to the editor; a mouse press in the editor commits the composition as typed. Shift pressed
+and released alone toggles Chinese/English (a composition in progress is committed as
+typed, as other pinyin IMEs do). In English mode all keys pass.
 
 The bridge is an event filter on the editor (`attach`), so the editor needs no IME code of
 its own: it shows the preedit and inserts commits from the signals.
@@ -25,7 +27,7 @@ from dataclasses import replace
 
 from PyQt6.QtCore import QEvent, QObject, QRect, QRectF, Qt, pyqtSignal
 from PyQt6.QtGui import QFocusEvent, QKeyEvent
-from PyQt6.QtWidgets import QApplication, QWidget
+from PyQt6.QtWidgets import QAbstractScrollArea, QApplication, QWidget
 
 from ime.candidates import EngineState
 from ime.context import InputContext
@@ -72,6 +74,7 @@ class ImeBridge(QObject):
         self.recorder = recorder
         self.context: InputContext = engine.new_context()
         self.editor: QWidget | None = None
+        self._viewport: QWidget | None = None
         self.last_engine_ms = 0.0  # engine time of the last keystroke that decoded
         self.last_latency_ms = 0.0  # end-to-end time of the last handled key
         self._chinese = True
@@ -87,10 +90,15 @@ class ImeBridge(QObject):
 
     def attach(self, editor: QWidget) -> None:
         """Filter `editor`'s key events; the window follows its text cursor."""
-        if self.editor is not None:
-            self.editor.removeEventFilter(self)
+        for w in (self.editor, self._viewport):
+            if w is not None:
+                w.removeEventFilter(self)
         self.editor = editor
-        editor.installEventFilter(self)
+        # a scroll area (QPlainTextEdit, QTextEdit) gets its mouse presses on the viewport
+        self._viewport = editor.viewport() if isinstance(editor, QAbstractScrollArea) else None
+        for w in (editor, self._viewport):
+            if w is not None:
+                w.installEventFilter(self)
 
     def set_cursor_rect_provider(self, provider: Callable[[], QRect | None]) -> None:
         """Override where the window goes: a callable giving the global cursor rectangle."""
@@ -112,9 +120,15 @@ class ImeBridge(QObject):
         return bool(self.context.keys)
 
     def eventFilter(self, obj: QObject | None, event: QEvent | None) -> bool:  # noqa: N802
-        if obj is not self.editor or event is None:
+        if event is None or obj is None:
             return False
         kind = event.type()
+        if obj is self._viewport:
+            if kind == QEvent.Type.MouseButtonPress:
+                self._mouse_press()
+            return False
+        if obj is not self.editor:
+            return False
         if kind == QEvent.Type.KeyPress:
             return self.key_press(event)  # type: ignore[arg-type]
         if kind == QEvent.Type.KeyRelease:
@@ -125,9 +139,11 @@ class ImeBridge(QObject):
                 event.accept()
                 return True
             return False
-        if kind in (QEvent.Type.MouseButtonPress, QEvent.Type.FocusIn):
+        if kind == QEvent.Type.MouseButtonPress:
+            self._mouse_press()
+        elif kind == QEvent.Type.FocusIn:
             self._shift_alone = False
-            if kind == QEvent.Type.FocusIn and self.composing:
+            if self.composing:
                 self._anchor = None  # the editor may have moved meanwhile
                 self._render(self.state)
         elif kind == QEvent.Type.FocusOut:
@@ -261,9 +277,15 @@ class ImeBridge(QObject):
 
     # ---- internals ------------------------------------------------------------------------
 
+    def _mouse_press(self) -> None:
+        """A click in the editor (it may move the cursor) ends a composition: the letters are
+        committed as typed, as Qt's own input methods do on a reset."""
+        self._shift_alone = False
+        if self.composing:
+            self._apply(self.context.commit_raw, time.perf_counter(), raw=True)
+
     def _redecode(self) -> EngineState:
-        self.context.set_context(self.context.context)
-        return self.context.state
+        return self.context.refresh()
 
     def _sync_context(self) -> None:
         """At the start of a composition, take the left context from the editor's text."""

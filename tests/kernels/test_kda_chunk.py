@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from conftest import DEVICE, HAS_TRITON, TRITON_FP32_TOL
+from kda_env import DEVICE, HAS_TRITON, TRITON_FP32_TOL
 
 from kernels.kda import chunk_kda, kda, naive_chunk_kda, naive_recurrent_kda
 from kernels.testing import random_kda_inputs, rel_rms

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from conftest import DEVICE, HAS_TRITON
+from kda_env import DEVICE, HAS_TRITON
 
 from kernels.kda import fused_recurrent_kda, kda, naive_recurrent_kda, score_candidates
 from kernels.testing import random_kda_inputs, rel_rms

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import math
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 import pytest
@@ -76,6 +78,16 @@ def user_rows(user_db: Path) -> list[UserEntry]:
         return store.entries(include_deleted=True)
     finally:
         store.close()
+
+
+def _sibling(name: str) -> ModuleType:
+    """A module next to this file (the .scel builder of test_formats), whatever the rootdir."""
+    path = Path(__file__).with_name(name + ".py")
+    spec = importlib.util.spec_from_file_location(f"_{name}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def write_tsv(path: Path, rows: list[tuple[str, str, float]]) -> Path:
@@ -241,7 +253,7 @@ def test_bad_file_imports_nothing(cache_dir: Path, user_db: Path, tmp_path: Path
 
 def test_import_scel(cache_dir: Path, user_db: Path, tmp_path: Path,
                      capsys: pytest.CaptureFixture[str]) -> None:
-    from tests.lexicon.test_formats import make_scel
+    make_scel = _sibling("test_formats").make_scel
 
     src = tmp_path / "cell.scel"
     src.write_bytes(make_scel([(["ce", "shi", "ci", "tiao"], [NEW_WORD])]))

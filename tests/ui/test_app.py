@@ -6,7 +6,7 @@ import stat
 
 import pytest
 from PyQt6.QtCore import QRect, Qt
-from PyQt6.QtGui import QTextCharFormat
+from PyQt6.QtGui import QTextCharFormat, QTextCursor
 from PyQt6.QtWidgets import QApplication
 
 from ime.config import data_dir
@@ -51,7 +51,7 @@ def test_preedit_is_shown_inline_and_underlined(qtbot, pad: TypingPad) -> None:
 
 def test_candidate_window_sits_under_the_text_cursor(qtbot, pad: TypingPad) -> None:
     pad.editor.setPlainText("第一行\n第二行")
-    pad.editor.moveCursor(pad.editor.textCursor().MoveOperation.End)
+    pad.editor.moveCursor(QTextCursor.MoveOperation.End)
     start = pad.editor.cursorRect()
     cursor = QRect(pad.editor.viewport().mapToGlobal(start.topLeft()), start.size())
     qtbot.keyClicks(pad.editor, "nihao")
@@ -128,3 +128,14 @@ def test_main_has_the_ui_command() -> None:
 
     args = build_parser().parse_args(["ui", "--record", "--layout", "vertical"])
     assert args.func is cmd_ui and args.record and args.layout == "vertical"
+
+
+def test_a_click_in_the_editor_commits_the_letters(qtbot, pad: TypingPad) -> None:
+    pad.editor.setPlainText("你好")
+    pad.editor.moveCursor(QTextCursor.MoveOperation.End)
+    qtbot.keyClicks(pad.editor, "nihao")
+    assert pad.editor.preedit() == "ni'hao"
+    qtbot.mouseClick(pad.editor.viewport(), Qt.MouseButton.LeftButton,
+                     pos=pad.editor.viewport().rect().center())
+    assert pad.editor.toPlainText() == "你好nihao"
+    assert pad.editor.preedit() == "" and not pad.candidate_window.isVisible()

@@ -1,0 +1,93 @@
+"""Per-keystroke latency, startup time and peak memory of the engine (no neural LM).
+
+    python benchmarks/keystroke.py LOG [LOG ...] [--limit 500] [--learn] [--json F] [--plot F]
+
+Replays each log with the simulated user of TYPING_LOG.md and reports, per log, P@1/5/10,
+char accuracy and the latency of every keystroke (p50/p95/p99), plus the time to load the
+engine once the lexicon is built and the process's peak resident memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from ime.config import Config  # noqa: E402
+from ime.engine import Engine  # noqa: E402
+from ime.replay import plot_replay, replay  # noqa: E402
+from ime.typing_log import read_log  # noqa: E402
+from lexicon.build import default_cache_dir, ensure_built  # noqa: E402
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("logs", nargs="+")
+    ap.add_argument("--limit", type=int, default=500)
+    ap.add_argument("--learn", action="store_true", help="learning on (default off)")
+    ap.add_argument("--json")
+    ap.add_argument("--plot")
+    ap.add_argument("--cache-dir")
+    args = ap.parse_args()
+
+    cache = ensure_built(Path(args.cache_dir) if args.cache_dir else default_cache_dir())
+    learner = None
+    if args.learn:
+        import tempfile
+
+        from ime.learner import open_learner
+
+        learner = open_learner(Path(tempfile.mkdtemp()) / "user.db")
+    t0 = time.perf_counter()
+    engine = Engine.load(Config(learning=args.learn, lm=False), cache, learner=learner,
+                         progress=False)
+    engine.convert("nihao")  # first query: tries paged in
+    startup = time.perf_counter() - t0
+
+    report = {"machine": f"{cpu_model()}, {resource.getpagesize()} B pages, "
+                         f"Python {platform.python_version()}",
+              "date": time.strftime("%Y-%m-%d"), "startup_s": round(startup, 3), "logs": {}}
+    summaries, results = {}, {}
+    for log in args.logs:
+        records, bad = read_log(Path(log))
+        name = Path(log).stem
+        engine = Engine(engine.lexicon, engine.bigram, engine.config, learner=learner)
+        res, summary = replay(engine, records[: args.limit])
+        summary["bad_records"] = len(bad)
+        summaries[name], results[name] = summary, res
+        report["logs"][name] = {k: summary[k] for k in (
+            "records", "p_at_1", "p_at_5", "p_at_10", "char_accuracy", "keystrokes_per_char",
+            "latency_ms", "ms_per_record")}
+        lat = summary["latency_ms"]
+        print(f"{name}: P@1 {summary['p_at_1']:.3f} P@5 {summary['p_at_5']:.3f} "
+              f"P@10 {summary['p_at_10']:.3f} char {summary['char_accuracy']:.3f} | "
+              f"latency p50 {lat['p50']:.2f} p95 {lat['p95']:.2f} p99 {lat['p99']:.2f} ms "
+              f"over {lat['keystrokes']} keystrokes", flush=True)
+    report["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    print(f"startup {report['startup_s']} s, peak RSS {report['peak_rss_mb']} MB")
+    if args.json:
+        Path(args.json).write_text(json.dumps(report, ensure_ascii=False, indent=1) + "\n")
+    if args.plot:
+        plot_replay(summaries, results, Path(args.plot), title="keystroke latency, no neural LM")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
