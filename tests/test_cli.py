@@ -72,3 +72,15 @@ def test_make_log_then_replay(tmp_path, tiny_cache):
             env_extra={"XDG_DATA_HOME": str(tmp_path / "data")})
     assert r.returncode == 0, r.stderr
     assert "P@1" in r.stdout
+
+
+def test_console_types_picks_and_commits(tmp_path, tiny_cache):
+    r = subprocess.run([sys.executable, str(ROOT / "main.py"), "--cache-dir", str(tiny_cache),
+                        "console"], input="nihao\n \nxianzai\n2\n:q\n", capture_output=True,
+                       text=True, timeout=120, env={**os.environ,
+                                                    "XDG_DATA_HOME": str(tmp_path / "d")})
+    assert r.returncode == 0, r.stderr
+    assert "1.你好" in r.stdout
+    assert "committed: 你好" in r.stdout
+    assert "[xian zai]" in r.stdout or "[xian'zai]" in r.stdout or "xian" in r.stdout
+    assert "committed:" in r.stdout.split("committed: 你好", 1)[1]
