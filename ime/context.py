@@ -24,6 +24,7 @@ __all__ = ["InputContext", "MAX_CONTEXT"]
 
 MAX_CONTEXT = 64  # characters of left context kept (TYPING_LOG.md)
 MAX_CANDIDATES = 60
+SENTENCE_MARGIN = 6.0  # nats: how far behind the best a sentence may be to come before words
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,7 +271,10 @@ class InputContext:
         engine = self.engine
         if engine.learner is not None and engine.learner.words.forgotten:
             sentences = [s for s in sentences if not engine.is_forgotten(s.text, s.syllables)]
-        for s in sentences[:slots]:
+        # the runners-up go first only when they are close: a sentence far behind the best is
+        # mostly the best with a rare homophone swapped in, and words serve better there
+        close = [s for s in sentences[:slots] if s.score >= sentences[0].score - SENTENCE_MARGIN]
+        for s in close:
             if s.text not in seen:
                 seen.add(s.text)
                 out.append(Candidate(s.text, CandidateKind.SENTENCE, n, s.score, s.words,

@@ -2,11 +2,10 @@
 
 import math
 
-from conftest import tiny_parts
-
 from ime.decoder import Decoder
 from ime.lattice import LatticeBuilder
 from ime.segmentor import Segmentor
+from lexicon.testing import tiny_parts
 
 
 def decode(keys: str, nbest: int = 10):

@@ -51,7 +51,7 @@ def test_chunk_gradients_match_recurrent(gate: str) -> None:
 def test_strong_decay_stays_finite() -> None:
     """Softplus gate with large logits: G falls by thousands in a chunk; no exp(-G) overflow."""
     x = random_kda_inputs(1, 128, 1, 16, 16, gate="softplus")
-    f = x.g * 8
+    f = x.g * 8 + 8  # large logits whatever the draw: softplus ≈ f, decay in the hundreds
     kw = dict(output_final_state=True, **_gate_kwargs(x))
     assert kda_gate(f, x.A_log, x.dt_bias)[:, :64].sum(1).min() < -300
     o_ref, s_ref = naive_recurrent_kda(x.q, x.k, x.v, f, x.beta, **kw)
