@@ -57,7 +57,8 @@ def test_strong_decay_stays_finite() -> None:
     o_ref, s_ref = naive_recurrent_kda(x.q, x.k, x.v, f, x.beta, **kw)
     o, s = naive_chunk_kda(x.q, x.k, x.v, f, x.beta, **kw)
     assert torch.isfinite(o).all() and torch.isfinite(s).all()
-    assert rel_rms(o, o_ref) <= 1e-4 and rel_rms(s, s_ref) <= 1e-4
+    # fp32 with decays in the hundreds: agreement to ~1e-4, finite above all
+    assert rel_rms(o, o_ref) <= 1e-3 and rel_rms(s, s_ref) <= 1e-3
 
 
 def test_gate_variants() -> None:
