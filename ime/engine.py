@@ -100,7 +100,7 @@ class Engine:
     def on_commit(self, event: CommitEvent) -> None:
         if self.learner is not None and self.config.learning:
             self.learner.learn(event)
-            self.lattice_builder.clear_cache()
+            self.lattice_builder.user_changed()
 
     def is_learned(self, w: LatticeWord) -> bool:
         if w.word_id == USER_WORD:
@@ -124,7 +124,7 @@ class Engine:
         if self.learner is None:
             return 0
         n = self.learner.forget(text, syllables)
-        self.lattice_builder.clear_cache()
+        self.lattice_builder.user_changed()
         return n
 
     def set_config(self, config: Config) -> None:

@@ -48,8 +48,10 @@ class UserWords(Protocol):
 
     def has_prefix(self, patterns: tuple[Pattern, ...]) -> bool: ...
 
-    def lookup(self, patterns: tuple[Pattern, ...]) -> list[tuple[str, tuple[str, ...], float]]:
-        """(text, syllables, log-unigram) of learned words matching the patterns."""
+    def lookup(self, patterns: tuple[Pattern, ...]
+               ) -> list[tuple[str, tuple[str, ...], float | None]]:
+        """(text, syllables, log-unigram) of the learned words matching the patterns; the
+        unigram is None for a system word the user promoted (the system's own applies)."""
         ...
 
     def adjustment(self, text: str, syllables: tuple[str, ...]) -> float:
@@ -108,13 +110,12 @@ class LatticeBuilder:
         self._lookups: dict[tuple[Pattern, ...], list[tuple[float, str, int, tuple, float]]] = {}
         self._prefixes: dict[tuple[Pattern, ...], bool] = {}
         self._spans: dict[tuple[int, int, str, bool], tuple[LatticeWord, ...]] = {}
-        self.generation = 0  # bumped by clear_cache
+        self.generation = 0  # bumped by user_changed
 
-    def clear_cache(self) -> None:
-        """Drop every cached lookup (the user lexicon changed); lattices built before are stale."""
+    def user_changed(self) -> None:
+        """The user lexicon changed: spans (which carry its adjustments) are stale, and so
+        is every lattice built before (`generation`). System lookups stay cached."""
         self.generation += 1
-        self._lookups.clear()
-        self._prefixes.clear()
         self._spans.clear()
 
     def build(self, graph: SyllableGraph, previous: Lattice | None = None) -> Lattice:
@@ -183,7 +184,10 @@ class LatticeBuilder:
             penalty = sum(x.penalty for x in walk)
             typed = tuple(keys[x.start:x.end].strip("'") for x in walk)
             exact = all(x.kind in _EXACT for x in walk)
-            for prior, text, wid, sylls, lp in self._lookup(patterns):
+            hits = self._lookup(patterns)
+            if user is not None:
+                hits = hits + self._user_hits(patterns, hits)
+            for prior, text, wid, sylls, lp in hits:
                 emission = lp + penalty
                 if user is not None:
                     adj = user.adjustment(text, sylls)
@@ -208,34 +212,43 @@ class LatticeBuilder:
         if v is None:
             if len(self._prefixes) > 4 * MAX_CACHED:
                 self._prefixes.clear()
-            v = self.system.has_prefix(patterns) or (
-                self.user is not None and self.user.has_prefix(patterns))
-            self._prefixes[patterns] = v
-        return v
+            v = self._prefixes[patterns] = self.system.has_prefix(patterns)
+        # the user lexicon changes with every commit: asked live (set lookups)
+        return v or (self.user is not None and self.user.has_prefix(patterns))
 
     def _lookup(self, patterns: tuple[Pattern, ...]) -> list[tuple[float, str, int, tuple, float]]:
-        """(prior, text, word id, syllables, log P(reading | word)), best prior first."""
+        """System words: (prior, text, word id, syllables, log P(reading | word)), best first.
+
+        Independent of the user lexicon, so learning never invalidates it.
+        """
         v = self._lookups.get(patterns)
         if v is None:
             if len(self._lookups) > MAX_CACHED:
                 self._lookups.clear()
-            hits: list[tuple[float, str, int, tuple, float]] = []
-            for wid, sylls, lp in self.system.lookup(patterns):
-                hits.append((self.unigram(wid) + lp, self.system.text(wid), wid, sylls, lp))
-            if self.user is not None:
-                known = {(h[1], h[3]) for h in hits}
-                for text, sylls, uni in self.user.lookup(patterns):
-                    if (text, sylls) not in known:
-                        wid = self.system.word_id(text)
-                        wid = USER_WORD if wid is None else wid
-                        hits.append((uni, text, wid, sylls, 0.0))
+            hits = [(self.unigram(wid) + lp, self.system.text(wid), wid, sylls, lp)
+                    for wid, sylls, lp in self.system.lookup(patterns)]
             hits.sort(key=lambda h: -h[0])
-            # keep the best per span, and any word the learner has an opinion on
-            adjusted = self.user.adjustment if self.user is not None else None
-            v = hits[: self.per_span] + [
-                h for h in hits[self.per_span:] if adjusted and adjusted(h[1], h[3]) != 0.0]
-            self._lookups[patterns] = v
+            v = self._lookups[patterns] = hits[: self.per_span * 2]
         return v
+
+    def _user_hits(self, patterns: tuple[Pattern, ...], hits: list
+                   ) -> list[tuple[float, str, int, tuple, float]]:
+        """Learned words, and promoted system words below the cut, for these patterns."""
+        assert self.user is not None
+        known = {(h[1], h[3]) for h in hits}
+        out = []
+        for text, sylls, uni in self.user.lookup(patterns):
+            if (text, sylls) in known:
+                continue
+            wid = self.system.word_id(text)
+            if uni is None and wid is not None:  # a promoted system word
+                lps = [lp for w, _, lp in self.system.lookup(tuple((s, False) for s in sylls))
+                       if w == wid]
+                if lps:
+                    out.append((self.unigram(wid) + lps[0], text, wid, sylls, lps[0]))
+            elif uni is not None:
+                out.append((uni, text, USER_WORD if wid is None else wid, sylls, 0.0))
+        return out
 
     def _raw(self, keys: str, e: SyllableEdge) -> LatticeWord:
         return LatticeWord(e.start, e.end, e.pattern, RAW_WORD, (e.pattern,), keys[e.start:e.end],

@@ -40,11 +40,18 @@ def open_learner(path: Path | None = None) -> WordLearner:
 
 
 class LearnedWords:
-    """The lattice's view of the user lexicon (ime.lattice.UserWords)."""
+    """The lattice's view of the user lexicon (ime.lattice.UserWords).
+
+    It offers the words the system tries may not: new words past the threshold, and system
+    words the user promoted (so that a promoted word is never lost below a span's cut).
+    Prefix sets only grow between rebuilds; a stale prefix costs a walk, never a wrong word.
+    """
 
     def __init__(self) -> None:
         self.adjust: dict[Key, float] = {}  # every word with a record → log-domain change
-        self.by_syllables: dict[tuple[str, ...], list[tuple[str, float]]] = defaultdict(list)
+        # syllables → {word: log unigram of a new word, or None for a promoted system word}
+        self.by_syllables: dict[tuple[str, ...], dict[str, float | None]] = {}
+        self.by_initials: dict[str, set[tuple[str, ...]]] = defaultdict(set)
         self.full_prefixes: set[tuple[str, ...]] = set()
         self.initial_prefixes: set[str] = set()
         self.forgotten: set[Key] = set()  # never offered, also not composed from pieces
@@ -56,17 +63,17 @@ class LearnedWords:
             return tuple(s for s, _ in patterns) in self.full_prefixes
         return "".join(s[0] for s, _ in patterns) in self.initial_prefixes
 
-    def lookup(self, patterns: tuple[Pattern, ...]) -> list[tuple[str, tuple[str, ...], float]]:
+    def lookup(self, patterns: tuple[Pattern, ...]
+               ) -> list[tuple[str, tuple[str, ...], float | None]]:
         if not self.by_syllables:
             return []
         if not any(p for _, p in patterns):
             sylls = tuple(s for s, _ in patterns)
-            return [(w, sylls, lp) for w, lp in self.by_syllables.get(sylls, ())]
+            return [(w, sylls, lp) for w, lp in self.by_syllables.get(sylls, {}).items()]
         out = []
-        for sylls, words in self.by_syllables.items():
-            if len(sylls) == len(patterns) and all(
-                    s.startswith(p) if pre else s == p for s, (p, pre) in zip(sylls, patterns)):
-                out.extend((w, sylls, lp) for w, lp in words)
+        for sylls in self.by_initials.get("".join(s[0] for s, _ in patterns), ()):
+            if all(s.startswith(p) if pre else s == p for s, (p, pre) in zip(sylls, patterns)):
+                out.extend((w, sylls, lp) for w, lp in self.by_syllables[sylls].items())
         return out
 
     def adjustment(self, text: str, syllables: tuple[str, ...]) -> float:
@@ -76,6 +83,7 @@ class LearnedWords:
         """`entries`: (entry, likelihood decayed to now)."""
         self.adjust.clear()
         self.by_syllables.clear()
+        self.by_initials.clear()
         self.full_prefixes.clear()
         self.initial_prefixes.clear()
         self.forgotten.clear()
@@ -84,17 +92,23 @@ class LearnedWords:
 
     def _add(self, e: UserEntry, L: float, system: bool) -> None:
         key = (e.word, e.syllables)
+        offered = self.by_syllables.get(e.syllables)
+        if offered is not None:
+            offered.pop(e.word, None)
         if e.deleted:
             self.adjust[key] = -math.inf
             self.forgotten.add(key)
             return
         self.forgotten.discard(key)
-        self.adjust[key] = lk.score_adjustment(L, system)
-        if not system and L >= lk.THRESHOLD:
-            self.by_syllables[e.syllables].append((e.word, lk.new_word_logp(L)))
+        adj = self.adjust[key] = lk.score_adjustment(L, system)
+        if (system and adj > 0) or (not system and L >= lk.THRESHOLD):
+            self.by_syllables.setdefault(e.syllables, {})[e.word] = (
+                None if system else lk.new_word_logp(L))
+            initials = "".join(s[0] for s in e.syllables)
+            self.by_initials[initials].add(e.syllables)
             for i in range(1, len(e.syllables) + 1):
                 self.full_prefixes.add(e.syllables[:i])
-                self.initial_prefixes.add("".join(s[0] for s in e.syllables[:i]))
+                self.initial_prefixes.add(initials[:i])
 
 
 class WordLearner:

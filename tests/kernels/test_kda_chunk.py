@@ -56,6 +56,19 @@ def test_chunk_forward_backward_match_recurrent(case: tuple) -> None:
         assert rel_rms(a, b) <= TRITON_FP32_TOL, name
 
 
+# Wider heads: several K blocks (and K-block shares of dN / dbeta) and V blocks in the kernels.
+WIDE_CASES = [
+    (1, 130, 1, 128, 64, "softplus", True),
+    (1, 100, 1, 64, 128, "bounded", False),
+]
+WIDE_IDS = [f"B{c[0]}-T{c[1]}-H{c[2]}-K{c[3]}-V{c[4]}-{c[5]}" for c in WIDE_CASES]
+
+
+@pytest.mark.parametrize("case", WIDE_CASES, ids=WIDE_IDS)
+def test_chunk_wide_heads_match_recurrent(case: tuple) -> None:
+    test_chunk_forward_backward_match_recurrent(case)
+
+
 def test_chunk_strong_decay_without_final_state() -> None:
     """Softplus gate with huge logits (G drops by hundreds per chunk) and o-only gradients."""
     x = random_kda_inputs(1, 96, 1, 16, 16, gate="softplus", requires_grad=True, device=DEVICE)
