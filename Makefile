@@ -18,13 +18,17 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-# Debian packages for the UI screenshot test (virtual screen, CJK fonts); skipped when not root.
+# Debian packages for the UI tests (virtual screen, CJK fonts, Qt's xcb libraries);
+# installed only when missing, and only as root.
+SYSTEM_PKGS := xvfb fonts-noto-cjk libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 \
+	libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xkb1 libxkbcommon-x11-0 libegl1 \
+	libfontconfig1 libdbus-1-3
+
 system-deps:
-	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	  if ! command -v Xvfb >/dev/null || [ ! -d /usr/share/fonts/opentype/noto ]; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq xvfb fonts-noto-cjk libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xkb1 libxkbcommon-x11-0 libegl1 libfontconfig1 libdbus-1-3 >/dev/null; \
-	  fi; \
-	else echo "system-deps: not root, skipping apt-get (xvfb, fonts-noto-cjk)"; fi
+	@if dpkg -s $(SYSTEM_PKGS) >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PKGS) >/dev/null; \
+	else echo "system-deps: not root: install $(SYSTEM_PKGS) for the UI screenshot test"; fi
 
 lexicon: setup
 	$(PY) main.py lexicon build
@@ -37,6 +41,7 @@ demo: lexicon
 	@echo "demo: summary in $(DEMO)/replay.json, plot in $(DEMO)/replay.png"
 
 test: setup system-deps
+	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -q
 
 lint: setup
