@@ -24,6 +24,7 @@ __all__ = ["InputContext", "MAX_CONTEXT"]
 
 MAX_CONTEXT = 64  # characters of left context kept (TYPING_LOG.md)
 MAX_CANDIDATES = 60
+WORDS_PER_SPAN = 3  # words of one span shown before shorter spans get their turn
 SENTENCE_MARGIN = 6.0  # nats: how far behind the best a sentence may be to come before words
 
 
@@ -280,7 +281,15 @@ class InputContext:
                 out.append(Candidate(s.text, CandidateKind.SENTENCE, n, s.score, s.words,
                                      any(w.word_id == USER_WORD for w in s.words)))
         words = sorted(lattice.words_from(0), key=lambda w: (not w.exact, -w.end, -w.prior))
+        # longest first, but only the best few of each length before the next length: the
+        # piece a user needs is more often a common short word than a rare long homophone
+        rank: dict[tuple[bool, int], int] = {}
+        first, rest = [], []
         for w in words:
+            k = (w.exact, w.end)
+            rank[k] = rank.get(k, 0) + 1
+            (first if rank[k] <= WORDS_PER_SPAN else rest).append(w)
+        for w in first + rest:
             if w.text in seen:
                 continue
             seen.add(w.text)
