@@ -83,15 +83,17 @@ def fmt(x: float | None, unit: str = "ms") -> str:
 
 
 def bench_chunk(rows: list[dict], B: int, T: int, H: int = 16, D: int = 128) -> None:
+    """Ours first, each number printed as soon as it is measured (fla's autotuning compile
+    can be long; partial results survive a timeout)."""
     scale = D**-0.5
     res: dict = {"case": f"chunk B{B} T{T} H{H} d{D}"}
+    rows.append(res)
+
+    def note(key: str, value: float) -> None:
+        res[key] = value
+        print(f"{res['case']} {key} {value:.3f} ms", flush=True)
+
     x0 = inputs(B, T, H, D, D, grad=False)
-    res["ours_fwd"] = bench(lambda: chunk_kda(*x0, scale=scale))
-    if fla_chunk_kda is not None:
-        res["fla_fwd"] = bench(lambda: fla_chunk_kda(*x0, scale=scale))
-    q0, k0, v0 = (t.transpose(1, 2).contiguous() for t in x0[:3])  # [B, H, T, D]
-    res["sdpa_fwd"] = bench(lambda: F.scaled_dot_product_attention(q0, k0, v0, is_causal=True))
-    x0.clear()
     x = inputs(B, T, H, D, D, grad=True)
     do = torch.randn(B, T, H, D, device=DEV).bfloat16()
 
@@ -102,15 +104,21 @@ def bench_chunk(rows: list[dict], B: int, T: int, H: int = 16, D: int = 128) -> 
 
         return run
 
-    res["ours_fwdbwd"] = bench(fb(lambda: chunk_kda(*x, scale=scale)))
-    if fla_chunk_kda is not None:
-        res["fla_fwdbwd"] = bench(fb(lambda: fla_chunk_kda(*x, scale=scale)))
+    note("ours_fwd", bench(lambda: chunk_kda(*x0, scale=scale)))
+    note("ours_fwdbwd", bench(fb(lambda: chunk_kda(*x, scale=scale))))
+    q0, k0, v0 = (t.transpose(1, 2).contiguous() for t in x0[:3])  # [B, H, T, D]
+    note("sdpa_fwd", bench(lambda: F.scaled_dot_product_attention(q0, k0, v0, is_causal=True)))
     qs, ks, vs = (t.detach().transpose(1, 2).contiguous().requires_grad_() for t in x[:3])
     dos = do.transpose(1, 2).contiguous()
-    res["sdpa_fwdbwd"] = bench(
-        lambda: F.scaled_dot_product_attention(qs, ks, vs, is_causal=True).backward(dos)
+    note(
+        "sdpa_fwdbwd",
+        bench(lambda: F.scaled_dot_product_attention(qs, ks, vs, is_causal=True).backward(dos)),
     )
-    rows.append(res)
+    del q0, k0, v0, qs, ks, vs, dos
+    if fla_chunk_kda is not None:
+        note("fla_fwd", bench(lambda: fla_chunk_kda(*x0, scale=scale)))
+        note("fla_fwdbwd", bench(fb(lambda: fla_chunk_kda(*x, scale=scale))))
+    x0.clear()
     x.clear()
     torch.cuda.empty_cache()
 
@@ -231,6 +239,10 @@ def main() -> None:
     ap.add_argument("--json", type=Path, default=None, help="raw numbers (JSON)")
     ap.add_argument("--quick", action="store_true", help="skip the 8x32768 chunk case")
     ap.add_argument("--breakdown", type=Path, default=None, help="per-kernel profile (text)")
+    ap.add_argument(
+        "--shapes", default=None, help="chunk cases as BxT, comma-separated (e.g. 4x8192)"
+    )
+    ap.add_argument("--chunk-only", action="store_true", help="skip decode and scoring")
     args = ap.parse_args()
     torch.manual_seed(0)
     try:
@@ -250,14 +262,19 @@ def main() -> None:
     decode: list[dict] = []
     score: list[dict] = []
     shapes = [(4, 2048), (4, 8192)] + ([] if args.quick else [(8, 32768)])
+    if args.shapes:
+        shapes = [tuple(int(n) for n in s.split("x")) for s in args.shapes.split(",")]
     for B, T in shapes:
         bench_chunk(chunk, B, T)
         print(chunk[-1], flush=True)
-    for B, H, D in [(1, 16, 128), (64, 16, 128), (256, 16, 128), (64, 4, 64)]:
-        bench_decode(decode, B, H, D)
-        print(decode[-1], flush=True)
-    bench_scoring(score)
-    print(score[-1], flush=True)
+        if args.json:  # after every case, so that a timeout keeps what was measured
+            args.json.write_text(json.dumps(dict(env=env, chunk=chunk), indent=1))
+    if not args.chunk_only:
+        for B, H, D in [(1, 16, 128), (64, 16, 128), (256, 16, 128), (64, 4, 64)]:
+            bench_decode(decode, B, H, D)
+            print(decode[-1], flush=True)
+        bench_scoring(score)
+        print(score[-1], flush=True)
     if args.breakdown:
         text = breakdown()
         print(text)
