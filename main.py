@@ -45,7 +45,7 @@ def _config(args):
     return cfg.with_(**kw).validate() if kw else cfg
 
 
-def _engine(args, learn: bool = True):
+def _engine(args, learn: bool = True, user_db: Path | None = None):
     from ime.engine import Engine
     from ime.learner import open_learner
 
@@ -53,7 +53,8 @@ def _engine(args, learn: bool = True):
     cache = Path(args.cache_dir) if getattr(args, "cache_dir", None) else None
     learner = None
     if learn and cfg.learning:
-        learner = open_learner(Path(args.user_db) if getattr(args, "user_db", None) else None)
+        db = Path(args.user_db) if getattr(args, "user_db", None) else user_db
+        learner = open_learner(db)
     return Engine.load(cfg, cache, learner=learner, progress=True)
 
 
@@ -151,6 +152,8 @@ def cmd_make_log(args) -> int:
 
 
 def cmd_replay(args) -> int:
+    import tempfile
+
     from tqdm import tqdm
 
     from ime.replay import plot_replay, replay
@@ -168,10 +171,15 @@ def cmd_replay(args) -> int:
         records = records[: args.limit]
     if not records:
         raise CliError(f"{path}: no valid records")
-    engine = _engine(args)
-    with tqdm(total=len(records), desc="replay", unit=" rec", file=sys.stderr,
-              disable=args.quiet) as bar:
-        results, summary = replay(engine, records, args.window, progress=bar.update)
+    # a replay learns into a scratch lexicon unless --user-db names one: simulated typing
+    # must not teach the user's own lexicon
+    with tempfile.TemporaryDirectory(prefix="delta-pinyin-replay-") as scratch:
+        engine = _engine(args, user_db=Path(scratch) / "user.db")
+        with tqdm(total=len(records), desc="replay", unit=" rec", file=sys.stderr,
+                  disable=args.quiet) as bar:
+            results, summary = replay(engine, records, args.window, progress=bar.update)
+        if engine.learner is not None:
+            engine.learner.close()
     summary["bad_records"] = len(bad)
     _print_summary(summary)
     if args.json:
@@ -179,8 +187,6 @@ def cmd_replay(args) -> int:
     if args.plot:
         plot_replay({path.stem: summary}, {path.stem: results}, Path(args.plot),
                     title=f"replay of {path.name}")
-    if getattr(engine, "learner", None) is not None:
-        engine.learner.close()
     return 0
 
 

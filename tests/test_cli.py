@@ -51,6 +51,7 @@ def test_replay_reports_bad_records_and_strict_exits_2(tmp_path, tiny_cache):
             "--plot", str(tmp_path / "p.png"), "--quiet", env_extra=env)
     assert r.returncode == 0, r.stderr
     assert "line 2" in r.stderr
+    assert not (tmp_path / "data" / "delta-pinyin" / "user.db").exists()  # never the user's
     s = json.loads((tmp_path / "s.json").read_text())
     assert s["records"] == 2 and s["bad_records"] == 1 and s["p_at_1"] == 1.0
     assert (tmp_path / "p.png").stat().st_size > 1000
