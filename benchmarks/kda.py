@@ -114,7 +114,6 @@ def bench_chunk(rows: list[dict], B: int, T: int, H: int = 16, D: int = 128) -> 
         "sdpa_fwdbwd",
         bench(lambda: F.scaled_dot_product_attention(qs, ks, vs, is_causal=True).backward(dos)),
     )
-    del q0, k0, v0, qs, ks, vs, dos
     if fla_chunk_kda is not None:
         note("fla_fwd", bench(lambda: fla_chunk_kda(*x0, scale=scale)))
         note("fla_fwdbwd", bench(fb(lambda: fla_chunk_kda(*x, scale=scale))))

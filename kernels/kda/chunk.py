@@ -10,13 +10,18 @@ Forward, per (sequence, head):
 Backward:
   3. `_inter_bwd_kernel` (sequential, reversed): dVnew = Aqk^T dO + Kd dS and the state
      gradient dS <- exp(G_C) dS + Qg^T dO - W^T dVnew, stored per chunk.
-  4. `_chunk_bwd_kernel` (parallel per chunk): every input gradient from S, dS, Vnew and
-     dVnew of its chunk, through the WY solve and the pairwise decays.
+  4. `_bwd_wkd_kernel` (per K block of 64 and chunk): dQg, dKd, dW over V; through W: the
+     non-pairwise parts of dq, dk, dG and this K block's share of dN and dbeta.
+  5. `_bwd_vA_kernel` (per chunk): dv, dAqk, and dA = d Akk~ through the solve; dbeta.
+  6. `_bwd_pair_kernel` (per K block of 32 and chunk): the pairwise-decay gradients in
+     16-row blocks (off-diagonal ones as dots around a reference row, diagonal ones exactly),
+     then dg = reverse cumsum of dG.
 
 Numerics (KDA notes): gate, cumsum, state and the solve in fp32; only exponents <= 0 are
 taken. Off-diagonal 16x16 blocks of the pairwise matrices factor around the first row n of
-the query block: (a_i exp(G_i - G_n)) . (b_j exp(G_n - G_j)); the four diagonal blocks are
-summed element by element. The triangular solve inverts the 16x16 diagonal blocks by
+the later block: (a_i exp(G_i - G_n)) . (b_j exp(G_n - G_j)); the diagonal blocks are
+summed element by element (in the backward as [16, 16, 32] tiles per diagonal block, no
+[64, K] gathers). The triangular solve inverts the 16x16 diagonal blocks by
 forward substitution and finishes with the nilpotent series of the block-lower rest.
 """
 
@@ -255,138 +260,261 @@ def _inter_bwd_kernel(
 
 
 @triton.jit
-def _chunk_bwd_kernel(
-    q, k, v, beta, G_buf, gC_buf, Akk_buf, Aqk_buf, N_buf,
-    h_buf, dh_buf, Vn_buf, dVn_buf, do,
-    dq, dk, dv, dg, dbeta,  # fp32 outputs
-    scale, T, H, NT,
-    K: tl.constexpr, V: tl.constexpr, C: tl.constexpr, SB: tl.constexpr, BV: tl.constexpr,
+def _bwd_wkd_kernel(
+    q, k, beta, G_buf, gC_buf, N_buf, h_buf, dh_buf, Vn_buf, dVn_buf, do,
+    dq, dk, dg, dN_buf, db_buf,  # fp32 outputs: partial dq/dk/dg, per-K-block dN and dbeta
+    scale, T, H, NT, BHT,
+    K: tl.constexpr, V: tl.constexpr, C: tl.constexpr, BK: tl.constexpr, BV: tl.constexpr,
 ):  # fmt: skip
+    """Per (K block, chunk): the state-side gradients dQg, dKd, dW over V, then through
+    W = N (beta * exp(G) * K): the non-pairwise parts of dq, dk, dG, and this K block's share
+    of dN and dbeta."""
+    i_k = tl.program_id(0)
+    i_c = tl.program_id(1)
+    i_bh = tl.program_id(2)
+    i_b = (i_bh // H).to(tl.int64)
+    i_h = i_bh % H
+    rows = tl.arange(0, C)
+    cols = tl.arange(0, C)
+    ck = i_k * BK + tl.arange(0, BK)
+    t = i_c * C + rows
+    valid = t < T
+    mk = valid[:, None]
+    base = (i_b * T + i_c * C) * H + i_h
+    q += base * K
+    k += base * K
+    G_buf += base * K
+    dq += base * K
+    dk += base * K
+    dg += base * K
+    Vn_buf += base * V
+    dVn_buf += base * V
+    do += base * V
+    beta += base
+    N_buf += base * C
+    dN_buf += (i_k * BHT + base) * C
+    db_buf += i_k * BHT + base
+    tok = rows * H
+    off_k = tok[:, None] * K + ck[None, :]
+
+    dQg = tl.zeros([C, BK], dtype=tl.float32)
+    dKd = tl.zeros([C, BK], dtype=tl.float32)
+    dW = tl.zeros([C, BK], dtype=tl.float32)
+    dGl = tl.zeros([BK], dtype=tl.float32)
+    off_h = ((i_b * NT + i_c) * H + i_h) * K * V
+    for iv in range(V // BV):
+        cv = iv * BV + tl.arange(0, BV)
+        off_hs = off_h + ck[:, None] * V + cv[None, :]
+        S = tl.load(h_buf + off_hs)  # [BK, BV] state entering the chunk
+        dS = tl.load(dh_buf + off_hs)  # [BK, BV] gradient of the state leaving it
+        off_v = tok[:, None] * V + cv[None, :]
+        dO = tl.load(do + off_v, mask=mk, other=0.0).to(tl.float32)  # [C, BV]
+        Vn = tl.load(Vn_buf + off_v, mask=mk, other=0.0)
+        dVn = tl.load(dVn_buf + off_v, mask=mk, other=0.0)
+        dQg += tl.dot(dO, tl.trans(S))
+        dKd += tl.dot(Vn, tl.trans(dS))
+        dW -= tl.dot(dVn, tl.trans(S))
+        dGl += tl.sum(S * dS, axis=1)
+
+    G_last = tl.load(gC_buf + ((i_b * NT + i_c) * H + i_h) * K + ck)  # [BK]
+    G = tl.load(G_buf + off_k, mask=mk, other=0.0)
+    G = tl.where(mk, G, G_last[None, :])
+    kk = tl.load(k + off_k, mask=mk, other=0.0).to(tl.float32)
+    qq = tl.load(q + off_k, mask=mk, other=0.0).to(tl.float32) * scale
+    b = tl.load(beta + tok, mask=valid, other=0.0).to(tl.float32)
+    Nm = tl.load(
+        N_buf + tok[:, None] * C + cols[None, :],
+        mask=mk & (rows[:, None] >= cols[None, :]),
+        other=0.0,
+    )
+    eG = tl.exp(G)
+    Kg = kk * eG
+    NTdW = tl.dot(tl.trans(Nm), dW)  # [C, BK] = d(beta * Kg)
+    dKg = NTdW * b[:, None]
+    tl.store(db_buf + tok, tl.sum(Kg * NTdW, axis=1), mask=valid)
+    dN = tl.dot(dW, tl.trans(Kg * b[:, None]))  # [C, C]
+    tl.store(dN_buf + tok[:, None] * C + cols[None, :], dN, mask=mk)
+    eGd = tl.exp(G_last[None, :] - G)
+    KddKd = kk * eGd * dKd
+    dG = kk * eG * dKg + qq * eG * dQg - KddKd
+    dG_last = dGl * tl.exp(G_last) + tl.sum(KddKd, axis=0)  # [BK]
+    last = tl.minimum(C - 1, T - 1 - i_c * C)  # last valid row takes the G_C gradient
+    dG = dG + tl.where(rows[:, None] == last, dG_last[None, :], 0.0)
+    tl.store(dq + off_k, eG * dQg, mask=mk)
+    tl.store(dk + off_k, eG * dKg + eGd * dKd, mask=mk)
+    tl.store(dg + off_k, dG, mask=mk)
+
+
+@triton.jit
+def _bwd_vA_kernel(
+    v, beta, Akk_buf, N_buf, Vn_buf, dVn_buf, do, dN_buf, db_buf,
+    dv, dbeta, dA_buf, dAqk_buf,  # fp32 outputs
+    T, H, BHT,
+    V: tl.constexpr, C: tl.constexpr, BV: tl.constexpr, NKB: tl.constexpr,
+):  # fmt: skip
+    """Per chunk: dv, dAqk = dO Vn^T, and dA (gradient of Akk~) through the solve; dbeta."""
     i_c = tl.program_id(0)
     i_bh = tl.program_id(1)
     i_b = (i_bh // H).to(tl.int64)
     i_h = i_bh % H
     rows = tl.arange(0, C)
     cols = tl.arange(0, C)
-    ck = tl.arange(0, K)
     t = i_c * C + rows
     valid = t < T
     mk = valid[:, None]
-    tok = (i_b * T + t) * H + i_h
-    off_k = tok[:, None] * K + ck[None, :]
+    base = (i_b * T + i_c * C) * H + i_h
+    v += base * V
+    Vn_buf += base * V
+    dVn_buf += base * V
+    do += base * V
+    dv += base * V
+    beta += base
+    dbeta += base
+    db_buf += base
+    Akk_buf += base * C
+    N_buf += base * C
+    dN_buf += base * C
+    dA_buf += base * C
+    dAqk_buf += base * C
+    tok = rows * H
     off_c = tok[:, None] * C + cols[None, :]
     strict = rows[:, None] > cols[None, :]
     lower = rows[:, None] >= cols[None, :]
-
-    G_last = tl.load(gC_buf + ((i_b * NT + i_c) * H + i_h) * K + ck)  # [K]
-    G = tl.load(G_buf + off_k, mask=mk, other=0.0)  # [C, K]
-    G = tl.where(mk, G, G_last[None, :])  # the padded tail keeps G flat, as in the forward
-    kk = tl.load(k + off_k, mask=mk, other=0.0).to(tl.float32)
-    qq = tl.load(q + off_k, mask=mk, other=0.0).to(tl.float32) * scale
-    b = tl.load(beta + tok, mask=valid, other=0.0).to(tl.float32)  # [C]
+    b = tl.load(beta + tok, mask=valid, other=0.0).to(tl.float32)
     Nm = tl.load(N_buf + off_c, mask=mk & lower, other=0.0)  # [C, C]
 
-    dQg = tl.zeros([C, K], dtype=tl.float32)
-    dKd = tl.zeros([C, K], dtype=tl.float32)
-    dW = tl.zeros([C, K], dtype=tl.float32)
     dAqk = tl.zeros([C, C], dtype=tl.float32)
-    dNu = tl.zeros([C, C], dtype=tl.float32)
-    dGl = tl.zeros([K], dtype=tl.float32)
+    dN = tl.zeros([C, C], dtype=tl.float32)
     db = tl.zeros([C], dtype=tl.float32)
-    off_h = ((i_b * NT + i_c) * H + i_h) * K * V
-    for iv in tl.static_range(V // BV):
+    for iv in range(V // BV):
         cv = iv * BV + tl.arange(0, BV)
-        off_hs = off_h + ck[:, None] * V + cv[None, :]
-        S = tl.load(h_buf + off_hs)  # [K, BV] state entering the chunk
-        dS = tl.load(dh_buf + off_hs)  # [K, BV] gradient of the state leaving it
         off_v = tok[:, None] * V + cv[None, :]
         dO = tl.load(do + off_v, mask=mk, other=0.0).to(tl.float32)  # [C, BV]
         Vn = tl.load(Vn_buf + off_v, mask=mk, other=0.0)
         dVn = tl.load(dVn_buf + off_v, mask=mk, other=0.0)
         vv = tl.load(v + off_v, mask=mk, other=0.0).to(tl.float32)
-        dQg += tl.dot(dO, tl.trans(S))
-        dKd += tl.dot(Vn, tl.trans(dS))
-        dW -= tl.dot(dVn, tl.trans(S))
         dAqk += tl.dot(dO, tl.trans(Vn))
-        dNu += tl.dot(dVn, tl.trans(vv * b[:, None]))
-        dGl += tl.sum(S * dS, axis=1)
+        dN += tl.dot(dVn, tl.trans(vv * b[:, None]))
         NTdU = tl.dot(tl.trans(Nm), dVn)  # [C, BV] = d(beta * V)
         tl.store(dv + off_v, NTdU * b[:, None], mask=mk)
         db += tl.sum(vv * NTdU, axis=1)
-    dGl = dGl * tl.exp(G_last)
-
-    # Through W = N (beta * Kg) and N = (I + Diag(beta) Akk~)^-1.
-    Kg = kk * tl.exp(G)
-    NTdW = tl.dot(tl.trans(Nm), dW)  # [C, K] = d(beta * Kg)
-    dKg = NTdW * b[:, None]
-    db += tl.sum(Kg * NTdW, axis=1)
-    dN = tl.dot(dW, tl.trans(Kg * b[:, None])) + dNu  # [C, C]
+    for i_k in tl.static_range(NKB):
+        dN += tl.load(dN_buf + i_k * BHT * C + off_c, mask=mk, other=0.0)
+        db += tl.load(db_buf + i_k * BHT + tok, mask=valid, other=0.0)
     dL = -tl.dot(tl.dot(tl.trans(Nm), dN), tl.trans(Nm))
     dL = tl.where(strict, dL, 0.0)
     Akk = tl.load(Akk_buf + off_c, mask=mk & strict, other=0.0)
     db += tl.sum(dL * Akk, axis=1)
-    dA = dL * b[:, None]  # gradient of Akk~ (strictly lower)
-    dAqk = tl.where(lower, dAqk, 0.0)
-
-    # Pairwise forms P_ij = sum_d a_id b_jd exp(G_id - G_jd): row side (da) and column side (db).
-    dk_row = tl.zeros([C, K], dtype=tl.float32)  # Akk~, a = k
-    dk_col = tl.zeros([C, K], dtype=tl.float32)  # Akk~, b = k
-    dq_row = tl.zeros([C, K], dtype=tl.float32)  # Aqk, a = q
-    dk_colq = tl.zeros([C, K], dtype=tl.float32)  # Aqk, b = k
-    for blk in tl.static_range(1, C // SB):
-        n = blk * SB
-        Gn = _row(G, rows, n)
-        dec_row = tl.exp(tl.minimum(G - Gn[None, :], 0.0))
-        dec_col = tl.exp(tl.minimum(Gn[None, :] - G, 0.0))
-        region = ((rows // SB) == blk)[:, None] & (cols < n)[None, :]
-        dAn = tl.where(region, dA, 0.0)
-        dQn = tl.where(region, dAqk, 0.0)
-        kc = kk * dec_col
-        dk_row += dec_row * tl.dot(dAn, kc)
-        dq_row += dec_row * tl.dot(dQn, kc)
-        dk_col += dec_col * tl.dot(tl.trans(dAn), kk * dec_row)
-        dk_colq += dec_col * tl.dot(tl.trans(dQn), qq * dec_row)
-    tl.debug_barrier()
-    blk_start = (rows // SB) * SB
-    for jj in tl.static_range(SB):
-        x = blk_start + jj  # [C] partner row inside the same diagonal block
-        tokx = (i_b * T + i_c * C + x) * H + i_h
-        mx = ((i_c * C + x) < T)[:, None]
-        kx = tl.load(k + tokx[:, None] * K + ck[None, :], mask=mx, other=0.0).to(tl.float32)
-        qx = tl.load(q + tokx[:, None] * K + ck[None, :], mask=mx, other=0.0).to(tl.float32)
-        Gx = tl.load(G_buf + tokx[:, None] * K + ck[None, :], mask=mx, other=0.0)
-        # row side: row i, column x = j(i)
-        e_r = tl.exp(tl.minimum(G - Gx, 0.0))
-        sel_r = cols[None, :] == x[:, None]
-        dA_r = tl.sum(tl.where(sel_r, dA, 0.0), axis=1)  # [C] dA[i, j(i)]
-        dQ_r = tl.sum(tl.where(sel_r, dAqk, 0.0), axis=1)
-        dk_row += dA_r[:, None] * kx * e_r
-        dq_row += dQ_r[:, None] * kx * e_r
-        # column side: column j (= this row), row x = i(j)
-        e_c = tl.exp(tl.minimum(Gx - G, 0.0))
-        sel_c = rows[:, None] == ((cols // SB) * SB + jj)[None, :]
-        dA_c = tl.sum(tl.where(sel_c, dA, 0.0), axis=0)  # [C] dA[i(j), j]
-        dQ_c = tl.sum(tl.where(sel_c, dAqk, 0.0), axis=0)
-        dk_col += dA_c[:, None] * kx * e_c
-        dk_colq += dQ_c[:, None] * (qx * scale) * e_c
-
-    eG = tl.exp(G)
-    eGd = tl.exp(G_last[None, :] - G)
-    dq_ = dq_row + eG * dQg
-    dk_ = dk_row + dk_col + dk_colq + eG * dKg + eGd * dKd
-    KddKd = kk * eGd * dKd
-    dG = kk * (dk_row - dk_col - dk_colq + eG * dKg) + qq * (dq_row + eG * dQg) - KddKd
-    dG_last = dGl + tl.sum(KddKd, axis=0)  # [K]
-    dG = dG + tl.where(rows[:, None] == C - 1, dG_last[None, :], 0.0)
-    dgk = tl.cumsum(dG, axis=0, reverse=True)  # G = cumsum(g) -> dg = reverse cumsum(dG)
-    tl.store(dq + off_k, dq_ * scale, mask=mk)
-    tl.store(dk + off_k, dk_, mask=mk)
-    tl.store(dg + off_k, dgk, mask=mk)
     tl.store(dbeta + tok, db, mask=valid)
+    tl.store(dA_buf + off_c, dL * b[:, None], mask=mk)
+    tl.store(dAqk_buf + off_c, tl.where(lower, dAqk, 0.0), mask=mk)
+
+
+@triton.jit
+def _bwd_pair_kernel(
+    q, k, G_buf, gC_buf, dA_buf, dAqk_buf,
+    dq, dk, dg,  # fp32: partial sums in, final gradients out
+    scale, T, H, NT,
+    K: tl.constexpr, C: tl.constexpr, SB: tl.constexpr, BK: tl.constexpr,
+):  # fmt: skip
+    """Per (K block, chunk): gradients of the pairwise forms Akk~ (a = b = k) and Aqk
+    (a = q, b = k), P_ij = sum_d a_id b_jd exp(G_id - G_jd), in 16-row blocks; then
+    dg = reverse cumsum of dG inside the chunk."""
+    i_k = tl.program_id(0)
+    i_c = tl.program_id(1)
+    i_bh = tl.program_id(2)
+    i_b = (i_bh // H).to(tl.int64)
+    i_h = i_bh % H
+    NB: tl.constexpr = C // SB
+    rows = tl.arange(0, C)
+    ck = i_k * BK + tl.arange(0, BK)
+    t = i_c * C + rows
+    valid = t < T
+    mk = valid[:, None]
+    base = (i_b * T + i_c * C) * H + i_h
+    q += base * K
+    k += base * K
+    G_buf += base * K
+    dq += base * K
+    dk += base * K
+    dg += base * K
+    dA_buf += base * C
+    dAqk_buf += base * C
+    tok = rows * H
+    off_k = tok[:, None] * K + ck[None, :]
+    G_last = tl.load(gC_buf + ((i_b * NT + i_c) * H + i_h) * K + ck)  # [BK]
+    G = tl.load(G_buf + off_k, mask=mk, other=0.0)
+    G = tl.where(mk, G, G_last[None, :])
+    kk = tl.load(k + off_k, mask=mk, other=0.0).to(tl.float32)
+    qq = tl.load(q + off_k, mask=mk, other=0.0).to(tl.float32) * scale
+    r16 = tl.arange(0, SB)
+    ri = r16[:, None]
+    cj = r16[None, :]
+    suffix = tl.zeros([BK], dtype=tl.float32)
+    for ii in tl.static_range(NB):
+        RB = NB - 1 - ii  # row block, last first (reverse cumsum)
+        tI = i_c * C + RB * SB + r16
+        vI = tI < T
+        mI = vI[:, None]
+        tokI = (RB * SB + r16) * H
+        offI = tokI[:, None] * K + ck[None, :]
+        GI = tl.load(G_buf + offI, mask=mI, other=0.0)
+        GI = tl.where(mI, GI, G_last[None, :])
+        kI = tl.load(k + offI, mask=mI, other=0.0).to(tl.float32)
+        qI = tl.load(q + offI, mask=mI, other=0.0).to(tl.float32) * scale
+        cI = RB * SB + r16  # the block's columns
+        # diagonal block, element by element over [SB, SB, BK]
+        offd = tokI[:, None] * C + cI[None, :]
+        dAd = tl.load(dA_buf + offd, mask=mI & (ri > cj), other=0.0)
+        dQd = tl.load(dAqk_buf + offd, mask=mI & (ri >= cj), other=0.0)
+        E = tl.exp(tl.minimum(GI[:, None, :] - GI[None, :, :], 0.0))  # [i, j, BK]
+        dk_row = tl.sum(dAd[:, :, None] * kI[None, :, :] * E, axis=1)
+        dq_row = tl.sum(dQd[:, :, None] * kI[None, :, :] * E, axis=1)
+        dk_col = tl.sum(dAd[:, :, None] * kI[:, None, :] * E, axis=0)
+        dk_colq = tl.sum(dQd[:, :, None] * qI[:, None, :] * E, axis=0)
+        if RB > 0:
+            # row side: rows of block RB, columns j < n = 16 RB, around row n
+            n = RB * SB
+            Gn = _row(G, rows, n)
+            kc = kk * tl.exp(tl.minimum(Gn[None, :] - G, 0.0))  # k_j exp(G_n - G_j)
+            offr = tokI[:, None] * C + rows[None, :]
+            mr = mI & (rows < n)[None, :]
+            dAr = tl.load(dA_buf + offr, mask=mr, other=0.0)  # [SB, C]
+            dQr = tl.load(dAqk_buf + offr, mask=mr, other=0.0)
+            dec = tl.exp(tl.minimum(GI - Gn[None, :], 0.0))  # [SB, BK]
+            dk_row += dec * tl.dot(dAr, kc)
+            dq_row += dec * tl.dot(dQr, kc)
+        if RB < NB - 1:
+            # column side: columns of block RB, rows i >= n = 16 (RB + 1), around row n
+            n2 = (RB + 1) * SB
+            Gn2 = _row(G, rows, n2)
+            dec_r = tl.exp(tl.minimum(G - Gn2[None, :], 0.0))  # exp(G_i - G_n)
+            offcol = tok[:, None] * C + cI[None, :]
+            mc = mk & (rows >= n2)[:, None]
+            dAc = tl.load(dA_buf + offcol, mask=mc, other=0.0)  # [C, SB]
+            dQc = tl.load(dAqk_buf + offcol, mask=mc, other=0.0)
+            decc = tl.exp(tl.minimum(Gn2[None, :] - GI, 0.0))  # [SB, BK]
+            dk_col += decc * tl.dot(tl.trans(dAc), kk * dec_r)
+            dk_colq += decc * tl.dot(tl.trans(dQc), qq * dec_r)
+        dqI = tl.load(dq + offI, mask=mI, other=0.0) + dq_row
+        dkI = tl.load(dk + offI, mask=mI, other=0.0) + dk_row + dk_col + dk_colq
+        dGI = tl.load(dg + offI, mask=mI, other=0.0)
+        dGI += kI * (dk_row - dk_col - dk_colq) + qI * dq_row
+        dgI = tl.cumsum(dGI, axis=0, reverse=True) + suffix[None, :]
+        suffix += tl.sum(dGI, axis=0)
+        tl.store(dq + offI, dqI * scale, mask=mI)
+        tl.store(dk + offI, dkI, mask=mI)
+        tl.store(dg + offI, dgI, mask=mI)
 
 
 def _dot_code(dtype: torch.dtype) -> int:
     return {torch.bfloat16: 1, torch.float16: 2}.get(dtype, 0)
+
+
+def _warps(K: int, V: int) -> int:
+    """Warps of the chunk-parallel kernels: 8 keeps their [64, 64] fp32 tiles out of local
+    memory at K = V = 128 (ptxas for sm_90: no spills at 8, several hundred bytes at 4)."""
+    return 8 if max(K, V) >= 128 else 4
 
 
 def _bv(V: int, parallel: int) -> int:
@@ -489,13 +617,34 @@ def _chunk_bwd(
     dg = torch.empty_like(dq)
     dv = torch.empty(B, T, H, V, device=dev, dtype=f32)
     dbeta = torch.empty(B, T, H, device=dev, dtype=f32)
-    _chunk_bwd_kernel[(NT, B * H)](
-        q, k, v, beta, saved["G"], saved["gC"], saved["Akk"], saved["Aqk"], saved["N"],
-        saved["h"], dh, saved["Vn"], dVn, do,
-        dq, dk, dv, dg, dbeta,
+    BK = min(K, 64)
+    NKB = K // BK
+    BHT = B * T * H
+    dN = torch.empty(NKB, B, T, H, C, device=dev, dtype=f32)  # per-K-block shares of dN
+    dbk = torch.empty(NKB, B, T, H, device=dev, dtype=f32)  # per-K-block shares of dbeta
+    _bwd_wkd_kernel[(NKB, NT, B * H)](
+        q, k, beta, saved["G"], saved["gC"], saved["N"], saved["h"], dh, saved["Vn"], dVn, do,
+        dq, dk, dg, dN, dbk,
+        scale, T, H, NT, BHT,
+        K=K, V=V, C=C, BK=BK, BV=min(V, 64),
+        num_warps=_warps(K, V),
+    )  # fmt: skip
+    dA = torch.empty(B, T, H, C, device=dev, dtype=f32)
+    dAqk = torch.empty_like(dA)
+    _bwd_vA_kernel[(NT, B * H)](
+        v, beta, saved["Akk"], saved["N"], saved["Vn"], dVn, do, dN, dbk,
+        dv, dbeta, dA, dAqk,
+        T, H, BHT,
+        V=V, C=C, BV=min(V, 64), NKB=NKB,
+        num_warps=_warps(K, V),
+    )  # fmt: skip
+    BKP = min(K, 32)
+    _bwd_pair_kernel[(K // BKP, NT, B * H)](
+        q, k, saved["G"], saved["gC"], dA, dAqk,
+        dq, dk, dg,
         scale, T, H, NT,
-        K=K, V=V, C=C, SB=SUB, BV=min(V, 32),
-        num_warps=8 if K >= 128 else 4,
+        K=K, C=C, SB=SUB, BK=BKP,
+        num_warps=_warps(K, V),
     )  # fmt: skip
     return dq, dk, dv, dg, dbeta, (dh0 if need_dh0 else None)
 
