@@ -157,20 +157,10 @@ def cmd_replay(args) -> int:
     from tqdm import tqdm
 
     from ime.replay import plot_replay, replay
-    from ime.typing_log import read_log
+    from ime.typing_log import load_log
 
     path = Path(args.log)
-    if not path.exists():
-        raise CliError(f"{path}: no such file")
-    records, bad = read_log(path)
-    for b in bad:
-        print(f"{path}:{b}", file=sys.stderr)
-    if bad and args.strict:
-        raise CliError(f"{path}: {len(bad)} bad record(s); first at {bad[0]}", code=2)
-    if args.limit:
-        records = records[: args.limit]
-    if not records:
-        raise CliError(f"{path}: no valid records")
+    records, bad = load_log(path, args.strict, args.limit)
     # a replay learns into a scratch lexicon unless --user-db names one: simulated typing
     # must not teach the user's own lexicon
     with tempfile.TemporaryDirectory(prefix="delta-pinyin-replay-") as scratch:

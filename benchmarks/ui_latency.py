@@ -35,6 +35,7 @@ from PyQt6.QtCore import qVersion as qt_version  # noqa: E402
 from PyQt6.QtGui import QKeyEvent  # noqa: E402
 from PyQt6.QtWidgets import QApplication  # noqa: E402
 
+from benchmarks.machine import cpu_model  # noqa: E402
 from ime.config import Config  # noqa: E402
 from ime.engine import Engine  # noqa: E402
 from ime.typing_log import make_log  # noqa: E402
@@ -78,16 +79,6 @@ def press(app: QApplication, pad: TypingPad, ch: str) -> float:
 def pct(xs: list[float]) -> tuple[float, float, float]:
     p50, p95, p99 = np.percentile(np.asarray(xs), [50, 95, 99])
     return float(p50), float(p95), float(p99)
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -34,17 +34,10 @@ def cmd_compare(args) -> int:
     from benchmarks.peers.compare import compare, format_table, plot_compare
     from ime.config import load_config
     from ime.engine import Engine
-    from ime.typing_log import read_log
+    from ime.typing_log import load_log
 
     path = Path(args.log)
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: no such file")
-    records, bad = read_log(path)
-    for b in bad:
-        print(f"{path}:{b}", file=sys.stderr)
-    records = records[: args.limit] if args.limit else records
-    if not records:
-        raise ValueError(f"{path}: no valid records")
+    records, _ = load_log(path, limit=args.limit)
     peers = [p for p in args.peers.split(",") if p]
     learner = None
     if args.learn:

@@ -18,7 +18,7 @@ from ime.engine import Engine
 from ime.metrics import RecordResult, char_accuracy, hits_at, summarize
 from ime.typing_log import LogRecord
 
-__all__ = ["simulate_record", "replay", "plot_replay", "VISIBLE"]
+__all__ = ["simulate_record", "replay", "plot_replay", "save_figure", "VISIBLE"]
 
 VISIBLE = 10  # candidates the simulated user looks through (two pages of five)
 
@@ -111,6 +111,13 @@ def plot_replay(summaries: dict[str, dict], results: dict[str, list[RecordResult
     ax2.set_title("keystroke latency (CDF)")
     ax2.grid(alpha=0.3)
     ax2.legend(fontsize=8)
+    save_figure(fig, path, title)
+
+
+def save_figure(fig, path: Path, title: str = "") -> None:
+    """Write a matplotlib figure as PNG atomically (temp file, then rename) and close it."""
+    import matplotlib.pyplot as plt
+
     if title:
         fig.suptitle(title)
     fig.tight_layout()

@@ -23,6 +23,7 @@ __all__ = [
     "LogRecord",
     "BadRecord",
     "read_log",
+    "load_log",
     "write_log",
     "make_log",
     "clauses",
@@ -112,6 +113,26 @@ def read_log(path: Path) -> tuple[list[LogRecord], list[BadRecord]]:
     for r in iter_log(path):
         (bad if isinstance(r, BadRecord) else good).append(r)
     return good, bad
+
+
+def load_log(path: Path, strict: bool = False, limit: int | None = None,
+             report=None) -> tuple[list[LogRecord], list[BadRecord]]:
+    """The records of a log for a command: every bad record reported (`report(line)`, by
+    default to stderr) and skipped, or with `strict` the first one fatal (ValueError)."""
+    import sys
+
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such file")
+    records, bad = read_log(path)
+    for b in bad:
+        (report or (lambda m: print(m, file=sys.stderr)))(f"{path}:{b}")
+    if bad and strict:
+        raise ValueError(f"{path}: {len(bad)} bad record(s); first at {bad[0]}")
+    records = records[:limit] if limit else records
+    if not records:
+        raise ValueError(f"{path}: no valid records")
+    return records, bad
 
 
 def write_log(records: Iterable[LogRecord], path: Path) -> int:

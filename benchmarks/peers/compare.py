@@ -16,7 +16,7 @@ from pathlib import Path
 from benchmarks.peers.peers import PEERS, PeerError, PeerProcess, PeerUnavailable
 from ime.engine import Engine
 from ime.metrics import RecordResult, char_accuracy, hits_at, summarize
-from ime.replay import simulate_record
+from ime.replay import save_figure, simulate_record
 from ime.typing_log import LogRecord
 
 __all__ = ["compare", "format_table", "plot_compare", "OURS"]
@@ -107,11 +107,4 @@ def plot_compare(results: dict[str, dict[str, dict]], path: Path, title: str = "
         ax.set_title(log)
         ax.grid(axis="y", alpha=0.3)
         ax.legend(fontsize=8)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.tmp.png")
-    fig.savefig(tmp, dpi=110)
-    plt.close(fig)
-    tmp.replace(path)
+    save_figure(fig, path, title)
