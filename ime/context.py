@@ -191,10 +191,11 @@ class InputContext:
     def state(self) -> EngineState:
         size = self.engine.config.page_size
         page = self._candidates[self._page * size:(self._page + 1) * size]
+        preedit = self.preedit()
         return EngineState(
             keys=self._keys,
-            preedit=self.preedit(),
-            cursor=len(self.preedit()),
+            preedit=preedit,
+            cursor=len(preedit),
             candidates=tuple(page),
             highlighted=min(self._highlight, max(len(page) - 1, 0)),
             page=self._page,
@@ -257,8 +258,9 @@ class InputContext:
         lattice = engine.lattice_builder.build(graph, self._lattice)
         sentences, self._decode_state = engine.decoder.decode(
             lattice, self._history(), self._decode_state)
-        sentences = engine.rerank(self._left + "".join(s.pick.text for s in self._selections),
-                                  sentences)
+        if engine.reranker is not None:
+            sentences = engine.rerank(
+                self._left + "".join(s.pick.text for s in self._selections), sentences)
         self._lattice, self._sentences = lattice, sentences
         self._candidates = self._assemble(lattice, sentences)
         self.last_latency_ms = (time.perf_counter() - t0) * 1000
