@@ -124,11 +124,15 @@ class InputContext:
         if not self._selections:
             self._prediction = self._sentences[0].words if self._sentences else ()
         start = self.offset
+        deficit = 0.0
         top = self._candidates[0]
-        deficit = (top.score - c.score if index > 0 and c.kind == top.kind == CandidateKind.SENTENCE
-                   else 0.0)
+        if index > 0 and top.kind == CandidateKind.SENTENCE and c.end >= len(self.remaining):
+            # how far the prediction led what the user chose: the learner's delta rule
+            mine = (c.score if c.kind == CandidateKind.SENTENCE
+                    else self.engine.decoder.word_score(c.words[0], self._history()))
+            deficit = max(top.score - mine, 0.0)
         pick = Pick(c.text, c.syllables, self._keys[start:start + c.end], index, c.kind, c.words,
-                    max(deficit, 0.0))
+                    deficit)
         self._selections.append(_Selection(pick, start + c.end))
         if self.offset >= len(self._keys):
             self._commit_selections()

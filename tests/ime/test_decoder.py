@@ -49,9 +49,11 @@ def test_sentence_score_is_the_sum_of_its_parts():
     _, sents = decode("nihao")
     best = sents[0]
     expected, h = 0.0, lm.bos
+    dec = Decoder(lm)
     for w in best.words:
-        expected += lm.logp(h, w.word_id) + w.emission
+        expected += lm.logp(h, w.word_id) + w.emission + (dec.word_penalty if w.exact else 0.0)
         h = w.word_id
+    assert len(best.words) == 1 and math.isclose(dec.word_score(best.words[0]), best.score)
     assert math.isclose(best.score, expected, rel_tol=1e-9)
 
 
