@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -81,6 +82,9 @@ def add_lexicon_commands(sub: argparse._SubParsersAction) -> None:
     c.add_argument("file")
     c.add_argument("--format", choices=FORMATS,
                    help="file format (default: from the file name: .dict.yaml, .txt, .tsv, .scel)")
+    c.add_argument("--skip-bad", action="store_true",
+                   help="leave out entries this engine cannot type (e.g. Latin letters in a word)"
+                        " and import the rest, listing what was left out")
 
 
 def _format_of(path: str, given: str | None) -> str:
@@ -98,7 +102,10 @@ def run_lexicon_command(args) -> int:
 
     imported: list[FormatEntry] = []
     if args.lexicon_cmd == "import":  # read and check the whole file before touching anything
-        imported = read_entries(Path(args.file), _format_of(args.file, args.format))
+        skipped: list[str] | None = [] if args.skip_bad else None
+        imported = read_entries(Path(args.file), _format_of(args.file, args.format), skipped)
+        for msg in skipped or ():
+            print(f"skipped: {msg}", file=sys.stderr)
     if args.lexicon_cmd == "export":
         fmt = _format_of(args.out, args.format)
         if fmt not in WRITABLE_FORMATS:

@@ -139,7 +139,9 @@ def _float(text: str, what: str) -> float:
 
 # ---- registry -----------------------------------------------------------------------------------
 
-Reader = Callable[[Path], list[FormatEntry]]
+# (path, skipped) → entries; with a `skipped` list, a bad entry is noted there (file and
+# line/offset) and left out instead of failing the file
+Reader = Callable[[Path, "list[str] | None"], list[FormatEntry]]
 Writer = Callable[[Iterable[FormatEntry], TextIO, Path], int]
 _READERS: dict[str, Reader] = {}
 _WRITERS: dict[str, Writer] = {}
@@ -165,13 +167,18 @@ def _check_format(fmt: str, table: dict) -> None:
         raise ValueError(f"unknown format {fmt!r}: {', '.join(sorted(table))} can be {kind}")
 
 
-def read_entries(path: Path, fmt: str) -> list[FormatEntry]:
-    """Every entry of the file, in file order; FormatError (file and line/offset) if bad."""
+def read_entries(path: Path, fmt: str, skipped: list[str] | None = None) -> list[FormatEntry]:
+    """Every entry of the file, in file order; FormatError (file and line/offset) if bad.
+
+    With a `skipped` list, entries that are bad on their own (a syllable not in the
+    inventory, a word and reading of different lengths) are left out and described there;
+    a file that is broken as a whole (truncated, wrong header) still raises.
+    """
     _check_format(fmt, _READERS)
     path = Path(path)
     if path.is_dir():
         raise FormatError(f"{path}: is a directory, not a dictionary file")
-    return _READERS[fmt](path)
+    return _READERS[fmt](path, skipped)
 
 
 def write_entries(entries: Iterable[FormatEntry], path: Path, fmt: str,
@@ -261,14 +268,17 @@ def _text_lines(path: Path) -> list[str]:
 
 
 def _parse_lines(path: Path, lines: list[str], first: int,
-                 parse: Callable[[str], T | None]) -> list[T]:
+                 parse: Callable[[str], T | None], skipped: list[str] | None = None) -> list[T]:
     """Apply `parse` to each line (numbered from `first`); its errors gain file and line."""
     out: list[T] = []
     for n, line in enumerate(lines, start=first):
         try:
             e = parse(line)
         except ValueError as err:
-            raise FormatError(f"{path}: line {n}: {err}") from None
+            if skipped is None:
+                raise FormatError(f"{path}: line {n}: {err}") from None
+            skipped.append(f"{path}: line {n}: {err}")
+            continue
         if e is not None:
             out.append(e)
     return out
@@ -287,7 +297,7 @@ class _RimeLine:
 
 
 @_reader("rime")
-def _read_rime(path: Path) -> list[FormatEntry]:
+def _read_rime(path: Path, skipped: list[str] | None = None) -> list[FormatEntry]:
     lines = _text_lines(path)
     columns = ["text", "code", "weight"]
     body = 0
@@ -327,7 +337,7 @@ def _read_rime(path: Path) -> list[FormatEntry]:
                 raise _LineError(f"weight {raw!r} is negative")
         return _RimeLine(_entry(text, code, 0.0), count, share)
 
-    rows = _parse_lines(path, lines[body:], body + 1, parse)
+    rows = _parse_lines(path, lines[body:], body + 1, parse, skipped)
     # the counts of the whole file normalise each other
     total = sum(max(r.count, RIME_ZERO_WEIGHT) for r in rows if r.count is not None)
     out = []
@@ -418,7 +428,7 @@ def _quote_libime(word: str) -> str:
 
 
 @_reader("libime")
-def _read_libime(path: Path) -> list[FormatEntry]:
+def _read_libime(path: Path, skipped: list[str] | None = None) -> list[FormatEntry]:
     def parse(line: str) -> FormatEntry | None:
         if not line.strip() or line.lstrip().startswith("#"):
             return None
@@ -428,7 +438,7 @@ def _read_libime(path: Path) -> list[FormatEntry]:
         score = _float(fields[2], "weight") if len(fields) == 3 else 0.0
         return _entry(fields[0], fields[1], DEFAULT_LOGP + score * LN10)
 
-    return _parse_lines(path, _text_lines(path), 1, parse)
+    return _parse_lines(path, _text_lines(path), 1, parse, skipped)
 
 
 def libime_weight(logp: float) -> float:
@@ -450,7 +460,7 @@ def _write_libime(entries: Iterable[FormatEntry], f: TextIO, path: Path) -> int:
 
 
 @_reader("tsv")
-def _read_tsv(path: Path) -> list[FormatEntry]:
+def _read_tsv(path: Path, skipped: list[str] | None = None) -> list[FormatEntry]:
     lines = _text_lines(path)
     if not lines or lines[0].strip() != TSV_HEADER:
         found = lines[0][:40] if lines else "an empty file"
@@ -468,7 +478,7 @@ def _read_tsv(path: Path) -> list[FormatEntry]:
             raise _LineError(f"logp {fields[2].strip()} is above 0 (not a log probability)")
         return _entry(fields[0].strip(), fields[1], logp)
 
-    return _parse_lines(path, lines[1:], 2, parse)
+    return _parse_lines(path, lines[1:], 2, parse, skipped)
 
 
 @_writer("tsv")
@@ -570,7 +580,7 @@ def read_scel_info(path: Path) -> ScelInfo:
 
 
 @_reader("scel")
-def _read_scel(path: Path) -> list[FormatEntry]:
+def _read_scel(path: Path, skipped: list[str] | None = None) -> list[FormatEntry]:
     data, words_at = _scel_data(path)
     groups = struct.unpack_from("<I", data, SCEL_GROUP_COUNT)[0]
 
@@ -612,7 +622,9 @@ def _read_scel(path: Path) -> list[FormatEntry]:
             try:
                 out.append(_entry(word, " ".join(sylls), DEFAULT_LOGP))
             except ValueError as err:
-                raise cur.error(str(err), word_at) from None
+                if skipped is None:
+                    raise cur.error(str(err), word_at) from None
+                skipped.append(str(cur.error(str(err), word_at)))
         done += 1
     return out
 

@@ -291,3 +291,20 @@ def test_export_entries_scales(cache_dir: Path, user_db: Path, tmp_path: Path) -
     out = tmp_path / "x.tsv"
     write_entries(every, out, "tsv")
     assert read_entries(out, "tsv") == [FormatEntry(e.word, e.syllables, e.logp) for e in every]
+
+
+def test_skip_bad_imports_the_rest_and_says_what_was_left_out(
+        cache_dir: Path, user_db: Path, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    bad = write_tsv(tmp_path / "bad.tsv", [(NEW_WORD, "ce shi ci tiao", -5.0),
+                                           ("现在", "xian zia", -4.0)])
+    assert run(cache_dir, user_db, "import", str(bad), "--skip-bad") == 0
+    err = capsys.readouterr().err
+    assert "skipped:" in err and "line 3" in err and "zia" in err
+    assert [r.word for r in user_rows(user_db)] == [NEW_WORD]
+    make_scel = _sibling("test_formats").make_scel
+    src = tmp_path / "cell.scel"  # a group whose word has fewer characters than syllables
+    src.write_bytes(make_scel([(["ce", "shi", "ci", "tiao"], ["测试"]), (["ci", "tiao"], ["词条"])]))
+    assert run(cache_dir, user_db, "import", str(src)) == 2
+    assert run(cache_dir, user_db, "import", str(src), "--skip-bad") == 0
+    assert "byte offset" in capsys.readouterr().err
