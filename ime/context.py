@@ -280,7 +280,8 @@ class InputContext:
             sentences = [s for s in sentences if not engine.is_forgotten(s.text, s.syllables)]
         # the runners-up go first only when they are close: a sentence far behind the best is
         # mostly the best with a rare homophone swapped in, and words serve better there
-        close = [s for s in sentences[:slots] if s.score >= sentences[0].score - SENTENCE_MARGIN]
+        best = sentences[0].score if sentences else 0.0
+        close = [s for s in sentences[:slots] if s.score >= best - SENTENCE_MARGIN]
         for s in close:
             if s.text not in seen:
                 seen.add(s.text)
@@ -304,7 +305,7 @@ class InputContext:
                                  w.word_id == USER_WORD or self.engine.is_learned(w)))
             if len(out) >= MAX_CANDIDATES:
                 break
-        for s in sentences[slots:]:
+        for s in sentences:  # the rest of the n-best, after the words
             if s.text not in seen and len(out) < MAX_CANDIDATES:
                 seen.add(s.text)
                 out.append(Candidate(s.text, CandidateKind.SENTENCE, n, s.score, s.words))

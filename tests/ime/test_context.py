@@ -123,3 +123,22 @@ def test_page_size_is_configurable(tiny_engine):
     ctx = tiny_engine.new_context()
     st = ctx.type("xianzai")
     assert len(st.candidates) == 3 and st.page_size == 3
+
+
+def test_a_forgotten_word_is_not_offered_composed_from_pieces(tmp_path):
+    from ime.config import Config
+    from ime.engine import Engine
+    from ime.learner import open_learner
+    from lexicon.testing import tiny_parts
+
+    lex, lm = tiny_parts()
+    learner = open_learner(tmp_path / "user.db")
+    engine = Engine(lex, lm, Config(), learner=learner)
+    ctx = engine.new_context()
+    ctx.type("nihao")
+    assert ctx.candidates[0].text == "你好"
+    engine.forget("你好")
+    st = ctx.refresh()
+    assert "你好" not in [c.text for c in ctx.candidates]  # neither the word nor 你+好
+    assert st.candidates and ctx.sentences[0].text == "你好"  # the decoder still finds it
+    learner.close()
