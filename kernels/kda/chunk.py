@@ -35,6 +35,10 @@ __all__ = ["chunk_kda_core", "CHUNK"]
 
 CHUNK = 64  # C: chunk length
 SUB = 16  # diagonal block size inside a chunk
+# A 16-row block whose cumulative log decay falls by at most this much (every channel) is
+# computed with tensor-core dots around its middle row (factors within exp(+-40)); blocks
+# that fall further are summed exactly. Tests set it below zero to force the exact path.
+FAST_DROP_LIMIT = 80.0
 
 
 @triton.jit
@@ -61,108 +65,111 @@ def _intra_fwd_kernel(
     W_buf, U_buf, Qg_buf, Kd_buf, gC_buf,  # [B, T, H, K|V] in dtype; gC fp32 [B, NT, H, K]
     scale, T, H, NT,
     K: tl.constexpr, V: tl.constexpr, C: tl.constexpr, SB: tl.constexpr,
-    DT: tl.constexpr, STORE_AKK: tl.constexpr,
+    DT: tl.constexpr, SAVE: tl.constexpr, LIMIT: tl.constexpr, HALF: tl.constexpr,
 ):  # fmt: skip
     i_c = tl.program_id(0)
     i_bh = tl.program_id(1)
     i_b = (i_bh // H).to(tl.int64)
     i_h = i_bh % H
+    NB: tl.constexpr = C // SB
     rows = tl.arange(0, C)
     cols = tl.arange(0, C)
     ck = tl.arange(0, K)
     cv = tl.arange(0, V)
     t = i_c * C + rows  # [C]
     valid = t < T
-    tok = (i_b * T + t) * H + i_h  # [C] flat (token, head) index
     mk = valid[:, None]
+    base = (i_b * T + i_c * C) * H + i_h
+    tok = rows * H  # [C] (token, head) offset inside the chunk
+    off_k = tok[:, None] * K + ck[None, :]
+    off_c = tok[:, None] * C + cols[None, :]
+    blk = rows // SB
 
-    gk = tl.load(g + tok[:, None] * K + ck[None, :], mask=mk, other=0.0).to(tl.float32)
+    gk = tl.load(g + base * K + off_k, mask=mk, other=0.0).to(tl.float32)
     G = tl.cumsum(gk, axis=0)  # [C, K] chunk-local cumulative log decay
-    tl.store(G_buf + tok[:, None] * K + ck[None, :], G, mask=mk)
-    kk = tl.load(k + tok[:, None] * K + ck[None, :], mask=mk, other=0.0).to(tl.float32)
-    qq = tl.load(q + tok[:, None] * K + ck[None, :], mask=mk, other=0.0).to(tl.float32) * scale
-    b = tl.load(beta + tok, mask=valid, other=0.0).to(tl.float32)  # [C]
+    if SAVE:
+        tl.store(G_buf + base * K + off_k, G, mask=mk)
     G_last = _row(G, rows, C - 1)  # [K]; g = 0 on the padded tail keeps G flat there
+    tl.store(gC_buf + ((i_b * NT + i_c) * H + i_h) * K + ck, G_last)
+    kk = tl.load(k + base * K + off_k, mask=mk, other=0.0).to(tl.float32)
+    qq = tl.load(q + base * K + off_k, mask=mk, other=0.0).to(tl.float32) * scale
+    b = tl.load(beta + base + tok, mask=valid, other=0.0).to(tl.float32)  # [C]
+    tl.store(Kd_buf + base * K + off_k, (kk * tl.exp(G_last[None, :] - G)).to(Kd_buf.dtype.element_ty), mask=mk)  # fmt: skip
 
-    # Off-diagonal blocks (row block I, columns j < 16 I), factored around n = 16 I.
+    # Row block I against columns j <= its end, as tensor-core dots factored around a
+    # reference R_I: (a_i exp(G_i - R_I)) . (k_j exp(R_I - G_j)). Fast blocks (G falls by
+    # at most LIMIT inside the block, every channel) take R_I = the middle of the block, so
+    # both factors stay within exp(+-LIMIT/2) and the diagonal block is a dot too; other
+    # blocks take R_I = the block's first row (factors <= 1) for j < 16 I and sum their
+    # diagonal block exactly below.
     Akk = tl.zeros([C, C], dtype=tl.float32)
     Aqk = tl.zeros([C, C], dtype=tl.float32)
-    for blk in tl.static_range(1, C // SB):
-        n = blk * SB
-        Gn = _row(G, rows, n)  # [K]
-        dec_row = tl.exp(tl.minimum(G - Gn[None, :], 0.0))  # exp(G_i - G_n), exact for i >= n
-        dec_col = tl.exp(tl.minimum(Gn[None, :] - G, 0.0))  # exp(G_n - G_j), exact for j < n
-        kc = _cast(kk * dec_col, DT)
-        region = ((rows // SB) == blk)[:, None] & (cols < n)[None, :]
-        Akk = tl.where(region, tl.dot(_cast(kk * dec_row, DT), tl.trans(kc)), Akk)
-        Aqk = tl.where(region, tl.dot(_cast(qq * dec_row, DT), tl.trans(kc)), Aqk)
+    slow_rows = rows < 0  # [C] rows of blocks summed exactly
+    for I in tl.static_range(NB):
+        Gf = _row(G, rows, I * SB)
+        Gl = _row(G, rows, I * SB + SB - 1)
+        fast = tl.max(Gf - Gl, axis=0) <= LIMIT
+        R = tl.where(fast, (Gf + Gl) * 0.5, Gf)  # [K]
+        end = I * SB + tl.where(fast, SB, 0)
+        er = tl.exp(tl.minimum(G - R[None, :], HALF))  # exact on block I's rows
+        ec = _cast(kk * tl.exp(tl.minimum(R[None, :] - G, HALF)), DT)  # exact on j < end
+        region = (blk == I)[:, None] & (cols < end)[None, :]
+        Akk = tl.where(region, tl.dot(_cast(kk * er, DT), tl.trans(ec)), Akk)
+        Aqk = tl.where(region, tl.dot(_cast(qq * er, DT), tl.trans(ec)), Aqk)
+        slow_rows = slow_rows | ((blk == I) & (fast == 0))
+    Akk = tl.where(rows[:, None] > cols[None, :], Akk, 0.0)
+    Aqk = tl.where(rows[:, None] >= cols[None, :], Aqk, 0.0)
 
-    # Diagonal blocks, element by element: column j(i) = 16 (i // 16) + jj of row i.
-    tl.debug_barrier()  # G_buf written above is read back by other threads
-    blk_start = (rows // SB) * SB
-    for jj in tl.static_range(SB):
-        j = blk_start + jj  # [C]
-        tokj = (i_b * T + i_c * C + j) * H + i_h
-        mj = ((i_c * C + j) < T)[:, None]
-        kj = tl.load(k + tokj[:, None] * K + ck[None, :], mask=mj, other=0.0).to(tl.float32)
-        Gj = tl.load(G_buf + tokj[:, None] * K + ck[None, :], mask=mj, other=0.0)
-        e = tl.exp(tl.minimum(G - Gj, 0.0))  # [C, K], exp(G_i - G_j) for j <= i
-        kje = kj * e
-        akk = tl.sum(kk * kje, axis=1)  # [C]
-        aqk = tl.sum(qq * kje, axis=1)  # [C]
-        sel = cols[None, :] == j[:, None]
-        Akk = tl.where(sel & (j < rows)[:, None], akk[:, None], Akk)
-        Aqk = tl.where(sel & (j <= rows)[:, None], aqk[:, None], Aqk)
+    if tl.max(slow_rows.to(tl.int32), axis=0) > 0:
+        # Diagonal blocks of slow rows, element by element: column j(i) = 16 (i // 16) + jj.
+        if not SAVE:
+            tl.store(G_buf + base * K + off_k, G, mask=mk)
+        tl.debug_barrier()  # G_buf written above is read back by other threads
+        for jj in tl.static_range(SB):
+            j = blk * SB + jj  # [C]
+            mj = ((i_c * C + j) < T)[:, None]
+            off_j = (j * H)[:, None] * K + ck[None, :]
+            kj = tl.load(k + base * K + off_j, mask=mj, other=0.0).to(tl.float32)
+            Gj = tl.load(G_buf + base * K + off_j, mask=mj, other=0.0)
+            kje = kj * tl.exp(tl.minimum(G - Gj, 0.0))  # k_j exp(G_i - G_j), j <= i
+            akk = tl.sum(kk * kje, axis=1)  # [C]
+            aqk = tl.sum(qq * kje, axis=1)  # [C]
+            sel = (cols[None, :] == j[:, None]) & slow_rows[:, None]
+            Akk = tl.where(sel & (j < rows)[:, None], akk[:, None], Akk)
+            Aqk = tl.where(sel & (j <= rows)[:, None], aqk[:, None], Aqk)
 
-    off_c = tok[:, None] * C + cols[None, :]  # [C, C]
-    tl.store(Aqk_buf + off_c, Aqk, mask=mk)
-    if STORE_AKK:
-        tl.store(Akk_buf + off_c, Akk, mask=mk)
+    tl.store(Aqk_buf + base * C + off_c, Aqk, mask=mk)
+    if SAVE:
+        tl.store(Akk_buf + base * C + off_c, Akk, mask=mk)
+    tl.store(Qg_buf + base * K + off_k, (qq * tl.exp(G)).to(Qg_buf.dtype.element_ty), mask=mk)
 
-    # Solve N = (I + A)^-1, A = Diag(beta) Akk~ strictly lower, all in fp32.
+    # Solve N = (I + A)^-1, A = Diag(beta) Akk~ strictly lower, in fp32 (tf32x3 dots).
+    # Diagonal 16x16 blocks: (I + A_D)^-1 = (I - A_D)(I + A_D^2)(I + A_D^4)(I + A_D^8),
+    # exact as A_D^16 = 0; then the block-lower rest: N = (I - X + X^2 - X^3) D, X = D A_off.
     A = Akk * b[:, None]
-    tl.store(N_buf + off_c, A, mask=mk)
-    tl.debug_barrier()
-    NB: tl.constexpr = C // SB
-    nb = tl.arange(0, NB)
-    r16 = tl.arange(0, SB)
-    row3 = nb[:, None, None] * SB + r16[None, :, None]  # [NB, SB, 1]
-    col3 = nb[:, None, None] * SB + r16[None, None, :]  # [NB, 1, SB]
-    tok3 = (i_b * T + i_c * C + row3) * H + i_h
-    m3 = (i_c * C + row3) < T
-    A3 = tl.load(N_buf + tok3 * C + col3, mask=m3, other=0.0)  # [NB, SB, SB] diagonal blocks
-    r3 = r16[None, :, None]
-    c3 = r16[None, None, :]
-    Ninv = tl.where(r3 == c3, 1.0, 0.0) + tl.zeros([NB, SB, SB], dtype=tl.float32)
-    for r in tl.static_range(1, SB):
-        a_r = tl.sum(tl.where(r3 == r, A3, 0.0), axis=1)  # [NB, SB] row r of each block
-        upd = tl.sum(a_r[:, :, None] * Ninv, axis=1)  # [NB, SB] a_r N
-        Ninv = tl.where(r3 == r, Ninv - upd[:, None, :], Ninv)
-    tl.debug_barrier()
-    tl.store(N_buf + tok3 * C + col3, Ninv, mask=m3)
-    tl.debug_barrier()
-    same_blk = (rows // SB)[:, None] == (cols // SB)[None, :]
-    D = tl.load(N_buf + off_c, mask=mk & same_blk, other=0.0)  # blockdiag(L_II^-1)
-    A_off = tl.where((rows // SB)[:, None] > (cols // SB)[None, :], A, 0.0)
-    X = tl.dot(D, A_off, input_precision="tf32x3")  # strictly block-lower, X^NB = 0
+    same_blk = blk[:, None] == (cols // SB)[None, :]
+    A_D = tl.where(same_blk, A, 0.0)
+    D = tl.where(rows[:, None] == cols[None, :], 1.0, 0.0) - A_D
+    Ap = A_D
+    tl.static_assert(SB == 16)
+    for _ in tl.static_range(3):  # A_D^2, A_D^4, A_D^8
+        Ap = tl.dot(Ap, Ap, input_precision="tf32x3")
+        D = D + tl.dot(D, Ap, input_precision="tf32x3")
+    X = tl.dot(D, tl.where(same_blk, 0.0, A), input_precision="tf32x3")
     Nm = D
     for _ in tl.static_range(NB - 1):
-        Nm = D - tl.dot(X, Nm, input_precision="tf32x3")  # (I - X + X^2 - ...) D
-    tl.debug_barrier()
-    tl.store(N_buf + off_c, Nm, mask=mk)
+        Nm = D - tl.dot(X, Nm, input_precision="tf32x3")
+    Nm = tl.where(rows[:, None] >= cols[None, :], Nm, 0.0)
+    if SAVE:
+        tl.store(N_buf + base * C + off_c, Nm, mask=mk)
 
-    eG = tl.exp(G)
     Nc = _cast(Nm, DT)
-    off_k = tok[:, None] * K + ck[None, :]
-    W = tl.dot(Nc, _cast(kk * eG * b[:, None], DT))  # [C, K]
-    tl.store(W_buf + off_k, W.to(W_buf.dtype.element_ty), mask=mk)
-    tl.store(Qg_buf + off_k, (qq * eG).to(Qg_buf.dtype.element_ty), mask=mk)
-    Kd = kk * tl.exp(G_last[None, :] - G)
-    tl.store(Kd_buf + off_k, Kd.to(Kd_buf.dtype.element_ty), mask=mk)
-    tl.store(gC_buf + ((i_b * NT + i_c) * H + i_h) * K + ck, G_last)
-    vv = tl.load(v + tok[:, None] * V + cv[None, :], mask=mk, other=0.0).to(tl.float32)
+    W = tl.dot(Nc, _cast(kk * tl.exp(G) * b[:, None], DT))  # [C, K]
+    tl.store(W_buf + base * K + off_k, W.to(W_buf.dtype.element_ty), mask=mk)
+    off_v = tok[:, None] * V + cv[None, :]
+    vv = tl.load(v + base * V + off_v, mask=mk, other=0.0).to(tl.float32)
     U = tl.dot(Nc, _cast(vv * b[:, None], DT))  # [C, V]
-    tl.store(U_buf + tok[:, None] * V + cv[None, :], U.to(U_buf.dtype.element_ty), mask=mk)
+    tl.store(U_buf + base * V + off_v, U.to(U_buf.dtype.element_ty), mask=mk)
 
 
 @triton.jit
@@ -550,9 +557,9 @@ def _chunk_fwd(
     dev, dt = q.device, q.dtype
     f32 = torch.float32
     G = torch.empty(B, T, H, K, device=dev, dtype=f32)
-    Akk = torch.empty(B, T, H, C, device=dev, dtype=f32) if save_for_bwd else G
     Aqk = torch.empty(B, T, H, C, device=dev, dtype=f32)
-    Nm = torch.empty(B, T, H, C, device=dev, dtype=f32)
+    Akk = torch.empty_like(Aqk) if save_for_bwd else Aqk
+    Nm = torch.empty_like(Aqk) if save_for_bwd else Aqk
     W = torch.empty(B, T, H, K, device=dev, dtype=dt)
     U = torch.empty(B, T, H, V, device=dev, dtype=dt)
     Qg = torch.empty(B, T, H, K, device=dev, dtype=dt)
@@ -562,7 +569,8 @@ def _chunk_fwd(
     _intra_fwd_kernel[(NT, B * H)](
         q, k, v, g, beta, G, Akk, Aqk, Nm, W, U, Qg, Kd, gC,
         scale, T, H, NT,
-        K=K, V=V, C=C, SB=SUB, DT=DT, STORE_AKK=save_for_bwd,
+        K=K, V=V, C=C, SB=SUB, DT=DT, SAVE=save_for_bwd,
+        LIMIT=FAST_DROP_LIMIT, HALF=max(FAST_DROP_LIMIT / 2, 0.0),
         num_warps=8 if K >= 128 else 4,
     )  # fmt: skip
     o = torch.empty(B, T, H, V, device=dev, dtype=v.dtype)
