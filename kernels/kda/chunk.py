@@ -39,6 +39,9 @@ SUB = 16  # diagonal block size inside a chunk
 # computed with tensor-core dots around its middle row (factors within exp(+-40)); blocks
 # that fall further are summed exactly. Tests set it below zero to force the exact path.
 FAST_DROP_LIMIT = 80.0
+INTRA_BK, INTRA_WARPS = 32, 4  # K block and warps of the intra-chunk forward kernel
+PAIR_BK, PAIR_WARPS = 64, 8  # K block and warps of the pairwise-gradient kernel
+SOLVE_PRECISION = "tf32x3"  # dots of the triangular solve (fp32 operands)
 
 
 @triton.jit
@@ -65,7 +68,8 @@ def _intra_fwd_kernel(
     W_buf, U_buf, Qg_buf, Kd_buf, gC_buf,  # [B, T, H, K|V] in dtype; gC fp32 [B, NT, H, K]
     scale, T, H, NT,
     K: tl.constexpr, V: tl.constexpr, C: tl.constexpr, SB: tl.constexpr,
-    DT: tl.constexpr, SAVE: tl.constexpr, LIMIT: tl.constexpr, HALF: tl.constexpr,
+    BK: tl.constexpr, BV: tl.constexpr, DT: tl.constexpr, SAVE: tl.constexpr,
+    LIMIT: tl.constexpr, HALF: tl.constexpr, PREC: tl.constexpr,
 ):  # fmt: skip
     i_c = tl.program_id(0)
     i_bh = tl.program_id(1)
@@ -74,102 +78,112 @@ def _intra_fwd_kernel(
     NB: tl.constexpr = C // SB
     rows = tl.arange(0, C)
     cols = tl.arange(0, C)
-    ck = tl.arange(0, K)
-    cv = tl.arange(0, V)
     t = i_c * C + rows  # [C]
     valid = t < T
     mk = valid[:, None]
     base = (i_b * T + i_c * C) * H + i_h
+    q += base * K
+    k += base * K
+    g += base * K
+    G_buf += base * K
     tok = rows * H  # [C] (token, head) offset inside the chunk
-    off_k = tok[:, None] * K + ck[None, :]
     off_c = tok[:, None] * C + cols[None, :]
     blk = rows // SB
+    strict = rows[:, None] > cols[None, :]
+    lower = rows[:, None] >= cols[None, :]
 
-    gk = tl.load(g + base * K + off_k, mask=mk, other=0.0).to(tl.float32)
-    G = tl.cumsum(gk, axis=0)  # [C, K] chunk-local cumulative log decay
-    if SAVE:
-        tl.store(G_buf + base * K + off_k, G, mask=mk)
-    G_last = _row(G, rows, C - 1)  # [K]; g = 0 on the padded tail keeps G flat there
-    tl.store(gC_buf + ((i_b * NT + i_c) * H + i_h) * K + ck, G_last)
-    kk = tl.load(k + base * K + off_k, mask=mk, other=0.0).to(tl.float32)
-    qq = tl.load(q + base * K + off_k, mask=mk, other=0.0).to(tl.float32) * scale
-    b = tl.load(beta + base + tok, mask=valid, other=0.0).to(tl.float32)  # [C]
-    tl.store(Kd_buf + base * K + off_k, (kk * tl.exp(G_last[None, :] - G)).to(Kd_buf.dtype.element_ty), mask=mk)  # fmt: skip
-
-    # Row block I against columns j <= its end, as tensor-core dots factored around a
-    # reference R_I: (a_i exp(G_i - R_I)) . (k_j exp(R_I - G_j)). Fast blocks (G falls by
-    # at most LIMIT inside the block, every channel) take R_I = the middle of the block, so
-    # both factors stay within exp(+-LIMIT/2) and the diagonal block is a dot too; other
-    # blocks take R_I = the block's first row (factors <= 1) for j < 16 I and sum their
-    # diagonal block exactly below.
+    # Akk~ and Aqk, summed over K blocks. Row block I against columns j <= its end as
+    # tensor-core dots factored around a reference R_I: (a_i exp(G_i - R_I)) .
+    # (k_j exp(R_I - G_j)). Where G falls by at most LIMIT inside the block (every channel
+    # of the K block), R_I is the middle of the block, both factors stay within
+    # exp(+-LIMIT/2) and the diagonal block is a dot too; otherwise R_I is the block's first
+    # row (factors <= 1) for j < 16 I and the diagonal block is summed exactly below.
     Akk = tl.zeros([C, C], dtype=tl.float32)
     Aqk = tl.zeros([C, C], dtype=tl.float32)
-    slow_rows = rows < 0  # [C] rows of blocks summed exactly
-    for I in tl.static_range(NB):
-        Gf = _row(G, rows, I * SB)
-        Gl = _row(G, rows, I * SB + SB - 1)
-        fast = tl.max(Gf - Gl, axis=0) <= LIMIT
-        R = tl.where(fast, (Gf + Gl) * 0.5, Gf)  # [K]
-        end = I * SB + tl.where(fast, SB, 0)
-        er = tl.exp(tl.minimum(G - R[None, :], HALF))  # exact on block I's rows
-        ec = _cast(kk * tl.exp(tl.minimum(R[None, :] - G, HALF)), DT)  # exact on j < end
-        region = (blk == I)[:, None] & (cols < end)[None, :]
-        Akk = tl.where(region, tl.dot(_cast(kk * er, DT), tl.trans(ec)), Akk)
-        Aqk = tl.where(region, tl.dot(_cast(qq * er, DT), tl.trans(ec)), Aqk)
-        slow_rows = slow_rows | ((blk == I) & (fast == 0))
-    Akk = tl.where(rows[:, None] > cols[None, :], Akk, 0.0)
-    Aqk = tl.where(rows[:, None] >= cols[None, :], Aqk, 0.0)
-
-    if tl.max(slow_rows.to(tl.int32), axis=0) > 0:
-        # Diagonal blocks of slow rows, element by element: column j(i) = 16 (i // 16) + jj.
-        if not SAVE:
-            tl.store(G_buf + base * K + off_k, G, mask=mk)
-        tl.debug_barrier()  # G_buf written above is read back by other threads
-        for jj in tl.static_range(SB):
-            j = blk * SB + jj  # [C]
-            mj = ((i_c * C + j) < T)[:, None]
-            off_j = (j * H)[:, None] * K + ck[None, :]
-            kj = tl.load(k + base * K + off_j, mask=mj, other=0.0).to(tl.float32)
-            Gj = tl.load(G_buf + base * K + off_j, mask=mj, other=0.0)
-            kje = kj * tl.exp(tl.minimum(G - Gj, 0.0))  # k_j exp(G_i - G_j), j <= i
-            akk = tl.sum(kk * kje, axis=1)  # [C]
-            aqk = tl.sum(qq * kje, axis=1)  # [C]
-            sel = (cols[None, :] == j[:, None]) & slow_rows[:, None]
-            Akk = tl.where(sel & (j < rows)[:, None], akk[:, None], Akk)
-            Aqk = tl.where(sel & (j <= rows)[:, None], aqk[:, None], Aqk)
+    for i_k in range(K // BK):
+        ck = i_k * BK + tl.arange(0, BK)
+        off_k = tok[:, None] * K + ck[None, :]
+        G = tl.cumsum(tl.load(g + off_k, mask=mk, other=0.0).to(tl.float32), axis=0)
+        if SAVE:
+            tl.store(G_buf + off_k, G, mask=mk)
+        kk = tl.load(k + off_k, mask=mk, other=0.0).to(tl.float32)
+        qq = tl.load(q + off_k, mask=mk, other=0.0).to(tl.float32) * scale
+        slow_rows = rows < 0  # [C] rows whose diagonal block is summed exactly
+        for I in range(NB):
+            Gf = _row(G, rows, I * SB)
+            Gl = _row(G, rows, I * SB + SB - 1)
+            fast = tl.max(Gf - Gl, axis=0) <= LIMIT
+            R = tl.where(fast, (Gf + Gl) * 0.5, Gf)  # [BK]
+            end = I * SB + tl.where(fast, SB, 0)
+            er = tl.exp(tl.minimum(G - R[None, :], HALF))  # exact on block I's rows
+            kc = _cast(kk * tl.exp(tl.minimum(R[None, :] - G, HALF)), DT)  # exact, j < end
+            region = (blk == I)[:, None] & (cols < end)[None, :]
+            Akk += tl.where(region & strict, tl.dot(_cast(kk * er, DT), tl.trans(kc)), 0.0)
+            Aqk += tl.where(region & lower, tl.dot(_cast(qq * er, DT), tl.trans(kc)), 0.0)
+            slow_rows = slow_rows | ((blk == I) & (fast == 0))
+        if tl.max(slow_rows.to(tl.int32), axis=0) > 0:
+            # column j(i) = 16 (i // 16) + jj of each row i, gathered
+            if not SAVE:
+                tl.store(G_buf + off_k, G, mask=mk)
+            tl.debug_barrier()  # G_buf written above is read back by other threads
+            for jj in tl.static_range(SB):
+                j = blk * SB + jj  # [C]
+                mj = ((i_c * C + j) < T)[:, None]
+                off_j = (j * H)[:, None] * K + ck[None, :]
+                kj = tl.load(k + off_j, mask=mj, other=0.0).to(tl.float32)
+                Gj = tl.load(G_buf + off_j, mask=mj, other=0.0)
+                kje = kj * tl.exp(tl.minimum(G - Gj, 0.0))  # k_j exp(G_i - G_j), j <= i
+                sel = (cols[None, :] == j[:, None]) & slow_rows[:, None]
+                Akk += tl.where(sel & strict, tl.sum(kk * kje, axis=1)[:, None], 0.0)
+                Aqk += tl.where(sel & lower, tl.sum(qq * kje, axis=1)[:, None], 0.0)
+            tl.debug_barrier()  # the next K block overwrites G_buf
 
     tl.store(Aqk_buf + base * C + off_c, Aqk, mask=mk)
     if SAVE:
         tl.store(Akk_buf + base * C + off_c, Akk, mask=mk)
-    tl.store(Qg_buf + base * K + off_k, (qq * tl.exp(G)).to(Qg_buf.dtype.element_ty), mask=mk)
 
     # Solve N = (I + A)^-1, A = Diag(beta) Akk~ strictly lower, in fp32 (tf32x3 dots).
     # Diagonal 16x16 blocks: (I + A_D)^-1 = (I - A_D)(I + A_D^2)(I + A_D^4)(I + A_D^8),
     # exact as A_D^16 = 0; then the block-lower rest: N = (I - X + X^2 - X^3) D, X = D A_off.
+    b = tl.load(beta + base + tok, mask=valid, other=0.0).to(tl.float32)  # [C]
     A = Akk * b[:, None]
     same_blk = blk[:, None] == (cols // SB)[None, :]
     A_D = tl.where(same_blk, A, 0.0)
     D = tl.where(rows[:, None] == cols[None, :], 1.0, 0.0) - A_D
-    Ap = A_D
     tl.static_assert(SB == 16)
     for _ in tl.static_range(3):  # A_D^2, A_D^4, A_D^8
-        Ap = tl.dot(Ap, Ap, input_precision="tf32x3")
-        D = D + tl.dot(D, Ap, input_precision="tf32x3")
-    X = tl.dot(D, tl.where(same_blk, 0.0, A), input_precision="tf32x3")
+        A_D = tl.dot(A_D, A_D, input_precision=PREC)
+        D = D + tl.dot(D, A_D, input_precision=PREC)
+    X = tl.dot(D, tl.where(same_blk, 0.0, A), input_precision=PREC)
     Nm = D
     for _ in tl.static_range(NB - 1):
-        Nm = D - tl.dot(X, Nm, input_precision="tf32x3")
-    Nm = tl.where(rows[:, None] >= cols[None, :], Nm, 0.0)
+        Nm = D - tl.dot(X, Nm, input_precision=PREC)
+    Nm = tl.where(lower, Nm, 0.0)
     if SAVE:
         tl.store(N_buf + base * C + off_c, Nm, mask=mk)
 
+    # W = N (beta exp(G) K), U = N (beta V); Qg = exp(G) q, Kd = exp(G_C - G) k, G_C.
     Nc = _cast(Nm, DT)
-    W = tl.dot(Nc, _cast(kk * tl.exp(G) * b[:, None], DT))  # [C, K]
-    tl.store(W_buf + base * K + off_k, W.to(W_buf.dtype.element_ty), mask=mk)
-    off_v = tok[:, None] * V + cv[None, :]
-    vv = tl.load(v + base * V + off_v, mask=mk, other=0.0).to(tl.float32)
-    U = tl.dot(Nc, _cast(vv * b[:, None], DT))  # [C, V]
-    tl.store(U_buf + base * V + off_v, U.to(U_buf.dtype.element_ty), mask=mk)
+    for i_k in range(K // BK):
+        ck = i_k * BK + tl.arange(0, BK)
+        off_k = tok[:, None] * K + ck[None, :]
+        G = tl.cumsum(tl.load(g + off_k, mask=mk, other=0.0).to(tl.float32), axis=0)
+        G_last = _row(G, rows, C - 1)  # [BK]; g = 0 on the padded tail keeps G flat there
+        tl.store(gC_buf + ((i_b * NT + i_c) * H + i_h) * K + ck, G_last)
+        eG = tl.exp(G)
+        kk = tl.load(k + off_k, mask=mk, other=0.0).to(tl.float32)
+        W = tl.dot(Nc, _cast(kk * eG * b[:, None], DT))  # [C, BK]
+        tl.store(W_buf + base * K + off_k, W.to(W_buf.dtype.element_ty), mask=mk)
+        Kd = kk * tl.exp(G_last[None, :] - G)
+        tl.store(Kd_buf + base * K + off_k, Kd.to(Kd_buf.dtype.element_ty), mask=mk)
+        qq = tl.load(q + off_k, mask=mk, other=0.0).to(tl.float32) * scale
+        tl.store(Qg_buf + base * K + off_k, (qq * eG).to(Qg_buf.dtype.element_ty), mask=mk)
+    for i_v in range(V // BV):
+        cv = i_v * BV + tl.arange(0, BV)
+        off_v = tok[:, None] * V + cv[None, :]
+        vv = tl.load(v + base * V + off_v, mask=mk, other=0.0).to(tl.float32)
+        U = tl.dot(Nc, _cast(vv * b[:, None], DT))  # [C, BV]
+        tl.store(U_buf + base * V + off_v, U.to(U_buf.dtype.element_ty), mask=mk)
 
 
 @triton.jit
@@ -422,11 +436,16 @@ def _bwd_pair_kernel(
     q, k, G_buf, gC_buf, dA_buf, dAqk_buf,
     dq, dk, dg,  # fp32: partial sums in, final gradients out
     scale, T, H, NT,
-    K: tl.constexpr, C: tl.constexpr, SB: tl.constexpr, BK: tl.constexpr,
+    K: tl.constexpr, C: tl.constexpr, SB: tl.constexpr, BK: tl.constexpr, DT: tl.constexpr,
+    LIMIT: tl.constexpr, HALF: tl.constexpr,
 ):  # fmt: skip
     """Per (K block, chunk): gradients of the pairwise forms Akk~ (a = b = k) and Aqk
-    (a = q, b = k), P_ij = sum_d a_id b_jd exp(G_id - G_jd), in 16-row blocks; then
-    dg = reverse cumsum of dG inside the chunk."""
+    (a = q, b = k), P_ij = sum_d a_id b_jd exp(G_id - G_jd), then dg = reverse cumsum of
+    dG inside the chunk. Row block I against columns j <= its end as dots around the same
+    reference R_I as the forward (middle row when the block's decay falls by <= LIMIT in
+    this K block, else its first row, and the diagonal block summed exactly):
+      row side  da_i = exp(G_i - R) * sum_j dP_ij (b_j exp(R - G_j))
+      col side  db_j = exp(R - G_j) * sum_i dP_ij (a_i exp(G_i - R))"""
     i_k = tl.program_id(0)
     i_c = tl.program_id(1)
     i_bh = tl.program_id(2)
@@ -434,10 +453,12 @@ def _bwd_pair_kernel(
     i_h = i_bh % H
     NB: tl.constexpr = C // SB
     rows = tl.arange(0, C)
+    cols = tl.arange(0, C)
     ck = i_k * BK + tl.arange(0, BK)
     t = i_c * C + rows
     valid = t < T
     mk = valid[:, None]
+    blk = rows // SB
     base = (i_b * T + i_c * C) * H + i_h
     q += base * K
     k += base * K
@@ -449,69 +470,58 @@ def _bwd_pair_kernel(
     dAqk_buf += base * C
     tok = rows * H
     off_k = tok[:, None] * K + ck[None, :]
+    off_c = tok[:, None] * C + cols[None, :]
     G_last = tl.load(gC_buf + ((i_b * NT + i_c) * H + i_h) * K + ck)  # [BK]
     G = tl.load(G_buf + off_k, mask=mk, other=0.0)
     G = tl.where(mk, G, G_last[None, :])
     kk = tl.load(k + off_k, mask=mk, other=0.0).to(tl.float32)
     qq = tl.load(q + off_k, mask=mk, other=0.0).to(tl.float32) * scale
-    r16 = tl.arange(0, SB)
-    ri = r16[:, None]
-    cj = r16[None, :]
-    suffix = tl.zeros([BK], dtype=tl.float32)
-    for ii in tl.static_range(NB):
-        RB = NB - 1 - ii  # row block, last first (reverse cumsum)
-        tI = i_c * C + RB * SB + r16
-        vI = tI < T
-        mI = vI[:, None]
-        tokI = (RB * SB + r16) * H
-        offI = tokI[:, None] * K + ck[None, :]
-        GI = tl.load(G_buf + offI, mask=mI, other=0.0)
-        GI = tl.where(mI, GI, G_last[None, :])
-        kI = tl.load(k + offI, mask=mI, other=0.0).to(tl.float32)
-        qI = tl.load(q + offI, mask=mI, other=0.0).to(tl.float32) * scale
-        cI = RB * SB + r16  # the block's columns
-        # diagonal block, element by element over [SB, SB, BK]
-        offd = tokI[:, None] * C + cI[None, :]
-        dAd = tl.load(dA_buf + offd, mask=mI & (ri > cj), other=0.0)
-        dQd = tl.load(dAqk_buf + offd, mask=mI & (ri >= cj), other=0.0)
-        E = tl.exp(tl.minimum(GI[:, None, :] - GI[None, :, :], 0.0))  # [i, j, BK]
-        dk_row = tl.sum(dAd[:, :, None] * kI[None, :, :] * E, axis=1)
-        dq_row = tl.sum(dQd[:, :, None] * kI[None, :, :] * E, axis=1)
-        dk_col = tl.sum(dAd[:, :, None] * kI[:, None, :] * E, axis=0)
-        dk_colq = tl.sum(dQd[:, :, None] * qI[:, None, :] * E, axis=0)
-        if RB > 0:
-            # row side: rows of block RB, columns j < n = 16 RB, around row n
-            n = RB * SB
-            Gn = _row(G, rows, n)
-            kc = kk * tl.exp(tl.minimum(Gn[None, :] - G, 0.0))  # k_j exp(G_n - G_j)
-            offr = tokI[:, None] * C + rows[None, :]
-            mr = mI & (rows < n)[None, :]
-            dAr = tl.load(dA_buf + offr, mask=mr, other=0.0)  # [SB, C]
-            dQr = tl.load(dAqk_buf + offr, mask=mr, other=0.0)
-            dec = tl.exp(tl.minimum(GI - Gn[None, :], 0.0))  # [SB, BK]
-            dk_row += dec * tl.dot(dAr, kc)
-            dq_row += dec * tl.dot(dQr, kc)
-        if RB < NB - 1:
-            # column side: columns of block RB, rows i >= n = 16 (RB + 1), around row n
-            n2 = (RB + 1) * SB
-            Gn2 = _row(G, rows, n2)
-            dec_r = tl.exp(tl.minimum(G - Gn2[None, :], 0.0))  # exp(G_i - G_n)
-            offcol = tok[:, None] * C + cI[None, :]
-            mc = mk & (rows >= n2)[:, None]
-            dAc = tl.load(dA_buf + offcol, mask=mc, other=0.0)  # [C, SB]
-            dQc = tl.load(dAqk_buf + offcol, mask=mc, other=0.0)
-            decc = tl.exp(tl.minimum(Gn2[None, :] - GI, 0.0))  # [SB, BK]
-            dk_col += decc * tl.dot(tl.trans(dAc), kk * dec_r)
-            dk_colq += decc * tl.dot(tl.trans(dQc), qq * dec_r)
-        dqI = tl.load(dq + offI, mask=mI, other=0.0) + dq_row
-        dkI = tl.load(dk + offI, mask=mI, other=0.0) + dk_row + dk_col + dk_colq
-        dGI = tl.load(dg + offI, mask=mI, other=0.0)
-        dGI += kI * (dk_row - dk_col - dk_colq) + qI * dq_row
-        dgI = tl.cumsum(dGI, axis=0, reverse=True) + suffix[None, :]
-        suffix += tl.sum(dGI, axis=0)
-        tl.store(dq + offI, dqI * scale, mask=mI)
-        tl.store(dk + offI, dkI, mask=mI)
-        tl.store(dg + offI, dgI, mask=mI)
+    dA = tl.load(dA_buf + off_c, mask=mk & (rows[:, None] > cols[None, :]), other=0.0)
+    dQ = tl.load(dAqk_buf + off_c, mask=mk & (rows[:, None] >= cols[None, :]), other=0.0)
+
+    Yk = tl.zeros([C, BK], dtype=tl.float32)  # row side of Akk~: d k_i
+    Yq = tl.zeros([C, BK], dtype=tl.float32)  # row side of Aqk: d q_i
+    Z = tl.zeros([C, BK], dtype=tl.float32)  # column side of both: d k_j
+    for I in range(NB):
+        Gf = _row(G, rows, I * SB)
+        Gl = _row(G, rows, I * SB + SB - 1)
+        fast = tl.max(Gf - Gl, axis=0) <= LIMIT
+        R = tl.where(fast, (Gf + Gl) * 0.5, Gf)  # [BK]
+        end = I * SB + tl.where(fast, SB, 0)
+        er = tl.exp(tl.minimum(G - R[None, :], HALF))
+        ec = tl.exp(tl.minimum(R[None, :] - G, HALF))
+        region = (blk == I)[:, None] & (cols < end)[None, :]
+        dAI = _cast(tl.where(region, dA, 0.0), DT)
+        dQI = _cast(tl.where(region, dQ, 0.0), DT)
+        kc = _cast(kk * ec, DT)
+        Yk += er * tl.dot(dAI, kc)
+        Yq += er * tl.dot(dQI, kc)
+        Z += ec * (
+            tl.dot(tl.trans(dAI), _cast(kk * er, DT)) + tl.dot(tl.trans(dQI), _cast(qq * er, DT))
+        )
+        if fast == 0:
+            # diagonal block of a steep block, column by column, exactly
+            for jj in range(SB):
+                j = I * SB + jj
+                kj = _row(kk, rows, j)
+                Gj = _row(G, rows, j)
+                e = tl.exp(tl.minimum(G - Gj[None, :], 0.0))  # exp(G_i - G_j), i >= j
+                in_blk = blk == I
+                a_col = tl.sum(tl.where(cols[None, :] == j, dA, 0.0), axis=1)
+                a_col = tl.where(in_blk & (rows > j), a_col, 0.0)  # [C] dA_ij
+                q_col = tl.sum(tl.where(cols[None, :] == j, dQ, 0.0), axis=1)
+                q_col = tl.where(in_blk & (rows >= j), q_col, 0.0)  # [C] dAqk_ij
+                Yk += a_col[:, None] * kj[None, :] * e
+                Yq += q_col[:, None] * kj[None, :] * e
+                zj = tl.sum((a_col[:, None] * kk + q_col[:, None] * qq) * e, axis=0)  # [BK]
+                Z += tl.where(rows[:, None] == j, zj[None, :], 0.0)
+
+    dqI = tl.load(dq + off_k, mask=mk, other=0.0) + Yq
+    dkI = tl.load(dk + off_k, mask=mk, other=0.0) + Yk + Z
+    dG = tl.load(dg + off_k, mask=mk, other=0.0) + kk * (Yk - Z) + qq * Yq
+    tl.store(dq + off_k, dqI * scale, mask=mk)
+    tl.store(dk + off_k, dkI, mask=mk)
+    tl.store(dg + off_k, tl.cumsum(dG, axis=0, reverse=True), mask=mk)
 
 
 def _dot_code(dtype: torch.dtype) -> int:
@@ -569,9 +579,9 @@ def _chunk_fwd(
     _intra_fwd_kernel[(NT, B * H)](
         q, k, v, g, beta, G, Akk, Aqk, Nm, W, U, Qg, Kd, gC,
         scale, T, H, NT,
-        K=K, V=V, C=C, SB=SUB, DT=DT, SAVE=save_for_bwd,
-        LIMIT=FAST_DROP_LIMIT, HALF=max(FAST_DROP_LIMIT / 2, 0.0),
-        num_warps=8 if K >= 128 else 4,
+        K=K, V=V, C=C, SB=SUB, BK=min(K, INTRA_BK), BV=min(V, INTRA_BK), DT=DT,
+        SAVE=save_for_bwd, LIMIT=FAST_DROP_LIMIT, HALF=max(FAST_DROP_LIMIT / 2, 0.0),
+        PREC=SOLVE_PRECISION, num_warps=INTRA_WARPS,
     )  # fmt: skip
     o = torch.empty(B, T, H, V, device=dev, dtype=v.dtype)
     ht = torch.empty(B, H, K, V, device=dev, dtype=f32) if output_final_state else o
@@ -646,13 +656,14 @@ def _chunk_bwd(
         V=V, C=C, BV=min(V, 64), NKB=NKB,
         num_warps=_warps(K, V),
     )  # fmt: skip
-    BKP = min(K, 32)
+    BKP = min(K, PAIR_BK)
     _bwd_pair_kernel[(K // BKP, NT, B * H)](
         q, k, saved["G"], saved["gC"], dA, dAqk,
         dq, dk, dg,
         scale, T, H, NT,
-        K=K, C=C, SB=SUB, BK=BKP,
-        num_warps=_warps(K, V),
+        K=K, C=C, SB=SUB, BK=BKP, DT=0,  # tf32: dg is a difference of these sums
+        LIMIT=FAST_DROP_LIMIT, HALF=max(FAST_DROP_LIMIT / 2, 0.0),
+        num_warps=PAIR_WARPS,
     )  # fmt: skip
     return dq, dk, dv, dg, dbeta, (dh0 if need_dh0 else None)
 

@@ -35,8 +35,20 @@ def _gate_kwargs(x) -> dict:
     )
 
 
+@pytest.fixture(params=["dots", "exact"])
+def diagonal_path(request, monkeypatch) -> str:
+    """Both ways of summing the pairwise decays of a 16-row block: tensor-core dots around
+    the block's middle row (any block whose decay stays under the limit) and the exact
+    element-by-element sum (forced by a negative limit)."""
+    import kernels.kda.chunk as chunk
+
+    if request.param == "exact":
+        monkeypatch.setattr(chunk, "FAST_DROP_LIMIT", -1.0)
+    return request.param
+
+
 @pytest.mark.parametrize("case", CASES, ids=IDS)
-def test_chunk_forward_backward_match_recurrent(case: tuple) -> None:
+def test_chunk_forward_backward_match_recurrent(case: tuple, diagonal_path: str) -> None:
     B, T, H, K, V, gate, with_h0 = case
     x = random_kda_inputs(
         B, T, H, K, V, gate=gate, with_h0=with_h0, requires_grad=True, device=DEVICE
@@ -65,8 +77,8 @@ WIDE_IDS = [f"B{c[0]}-T{c[1]}-H{c[2]}-K{c[3]}-V{c[4]}-{c[5]}" for c in WIDE_CASE
 
 
 @pytest.mark.parametrize("case", WIDE_CASES, ids=WIDE_IDS)
-def test_chunk_wide_heads_match_recurrent(case: tuple) -> None:
-    test_chunk_forward_backward_match_recurrent(case)
+def test_chunk_wide_heads_match_recurrent(case: tuple, diagonal_path: str) -> None:
+    test_chunk_forward_backward_match_recurrent(case, diagonal_path)
 
 
 def test_chunk_strong_decay_without_final_state() -> None:
@@ -83,6 +95,28 @@ def test_chunk_strong_decay_without_final_state() -> None:
     got = torch.autograd.grad((o * do).sum(), ins)
     ref = torch.autograd.grad((o_ref * do).sum(), ins)
     for name, a, b in zip(GRAD_NAMES, got, ref):
+        assert rel_rms(a, b) <= TRITON_FP32_TOL, name
+
+
+def test_chunk_steep_block_among_gentle_ones() -> None:
+    """One 16-row block whose decay falls far past the dot limit (summed exactly) in chunks
+    whose other blocks take the dots, in the forward and every gradient."""
+    x = random_kda_inputs(1, 150, 2, 64, 32, with_h0=True, requires_grad=True, device=DEVICE)
+    steep = torch.zeros_like(x.g)
+    steep[:, 16:32, 0, :8] = -12.0  # head 0, channels 0-7: ~190 inside one block
+    steep[:, 70:90, 1] = -9.0  # head 1, every channel, across a block boundary
+    g = (x.g + steep).detach().requires_grad_()
+    ins = [x.q, x.k, x.v, g, x.beta, x.h0]
+    kw = dict(initial_state=x.h0, output_final_state=True)
+    o, s = chunk_kda(*ins[:5], **kw)
+    o_ref, s_ref = naive_recurrent_kda(*ins[:5], **kw)
+    assert rel_rms(o, o_ref) <= TRITON_FP32_TOL
+    assert rel_rms(s, s_ref) <= TRITON_FP32_TOL
+    do = torch.randn_like(o)
+    got = torch.autograd.grad((o * do).sum() + s.sum(), ins)
+    ref = torch.autograd.grad((o_ref * do).sum() + s_ref.sum(), ins)
+    for name, a, b in zip(GRAD_NAMES, got, ref):
+        assert torch.isfinite(a).all(), name
         assert rel_rms(a, b) <= TRITON_FP32_TOL, name
 
 
