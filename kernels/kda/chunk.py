@@ -109,18 +109,18 @@ def _intra_fwd_kernel(
         kk = tl.load(k + off_k, mask=mk, other=0.0).to(tl.float32)
         qq = tl.load(q + off_k, mask=mk, other=0.0).to(tl.float32) * scale
         slow_rows = rows < 0  # [C] rows whose diagonal block is summed exactly
-        for I in range(NB):
-            Gf = _row(G, rows, I * SB)
-            Gl = _row(G, rows, I * SB + SB - 1)
+        for ib in range(NB):
+            Gf = _row(G, rows, ib * SB)
+            Gl = _row(G, rows, ib * SB + SB - 1)
             fast = tl.max(Gf - Gl, axis=0) <= LIMIT
             R = tl.where(fast, (Gf + Gl) * 0.5, Gf)  # [BK]
-            end = I * SB + tl.where(fast, SB, 0)
+            end = ib * SB + tl.where(fast, SB, 0)
             er = tl.exp(tl.minimum(G - R[None, :], HALF))  # exact on block I's rows
             kc = _cast(kk * tl.exp(tl.minimum(R[None, :] - G, HALF)), DT)  # exact, j < end
-            region = (blk == I)[:, None] & (cols < end)[None, :]
+            region = (blk == ib)[:, None] & (cols < end)[None, :]
             Akk += tl.where(region & strict, tl.dot(_cast(kk * er, DT), tl.trans(kc)), 0.0)
             Aqk += tl.where(region & lower, tl.dot(_cast(qq * er, DT), tl.trans(kc)), 0.0)
-            slow_rows = slow_rows | ((blk == I) & (fast == 0))
+            slow_rows = slow_rows | ((blk == ib) & (fast == 0))
         if tl.max(slow_rows.to(tl.int32), axis=0) > 0:
             # column j(i) = 16 (i // 16) + jj of each row i, gathered
             if not SAVE:
@@ -482,15 +482,15 @@ def _bwd_pair_kernel(
     Yk = tl.zeros([C, BK], dtype=tl.float32)  # row side of Akk~: d k_i
     Yq = tl.zeros([C, BK], dtype=tl.float32)  # row side of Aqk: d q_i
     Z = tl.zeros([C, BK], dtype=tl.float32)  # column side of both: d k_j
-    for I in range(NB):
-        Gf = _row(G, rows, I * SB)
-        Gl = _row(G, rows, I * SB + SB - 1)
+    for ib in range(NB):
+        Gf = _row(G, rows, ib * SB)
+        Gl = _row(G, rows, ib * SB + SB - 1)
         fast = tl.max(Gf - Gl, axis=0) <= LIMIT
         R = tl.where(fast, (Gf + Gl) * 0.5, Gf)  # [BK]
-        end = I * SB + tl.where(fast, SB, 0)
+        end = ib * SB + tl.where(fast, SB, 0)
         er = tl.exp(tl.minimum(G - R[None, :], HALF))
         ec = tl.exp(tl.minimum(R[None, :] - G, HALF))
-        region = (blk == I)[:, None] & (cols < end)[None, :]
+        region = (blk == ib)[:, None] & (cols < end)[None, :]
         dAI = _cast(tl.where(region, dA, 0.0), DT)
         dQI = _cast(tl.where(region, dQ, 0.0), DT)
         kc = _cast(kk * ec, DT)
@@ -502,11 +502,11 @@ def _bwd_pair_kernel(
         if fast == 0:
             # diagonal block of a steep block, column by column, exactly
             for jj in range(SB):
-                j = I * SB + jj
+                j = ib * SB + jj
                 kj = _row(kk, rows, j)
                 Gj = _row(G, rows, j)
                 e = tl.exp(tl.minimum(G - Gj[None, :], 0.0))  # exp(G_i - G_j), i >= j
-                in_blk = blk == I
+                in_blk = blk == ib
                 a_col = tl.sum(tl.where(cols[None, :] == j, dA, 0.0), axis=1)
                 a_col = tl.where(in_blk & (rows > j), a_col, 0.0)  # [C] dA_ij
                 q_col = tl.sum(tl.where(cols[None, :] == j, dQ, 0.0), axis=1)
