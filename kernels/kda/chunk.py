@@ -40,7 +40,7 @@ SUB = 16  # diagonal block size inside a chunk
 # that fall further are summed exactly. Tests set it below zero to force the exact path.
 FAST_DROP_LIMIT = 80.0
 INTRA_BK, INTRA_WARPS = 32, 4  # K block and warps of the intra-chunk forward kernel
-PAIR_BK, PAIR_WARPS = 64, 8  # K block and warps of the pairwise-gradient kernel
+PAIR_BK, PAIR_WARPS = 32, 2  # K block and warps of the pairwise-gradient kernel
 SOLVE_PRECISION = "tf32x3"  # dots of the triangular solve (fp32 operands)
 
 
@@ -581,33 +581,93 @@ def _bwd_vA_kernel(
 
 
 @triton.jit
+def _blk(ptr, row0, col0, r16, c16, mask, H, C: tl.constexpr):
+    """Load the [SB, SB] block at (row0, col0) of a chunk-local [C, C] fp32 matrix."""
+    off = ((row0 + r16) * H)[:, None] * C + (col0 + c16)[None, :]
+    return tl.load(ptr + off, mask=mask[:, None], other=0.0)
+
+
+@triton.jit
+def _pair_bwd(dAb, dQb, kJ, GJ, R, kr, qr, HALF: tl.constexpr):
+    """Block (I, J < I) of the pairwise gradients around row block I's reference R:
+    row side (before its factor exp(G_i - R)) sum_j dP_ij k_j exp(R - G_j) for Akk~ and
+    Aqk, and the column side exp(R - G_j) sum_i (dA_ij kr_i + dQ_ij qr_i)."""
+    ec = tl.exp(tl.minimum(R[None, :] - GJ, HALF))
+    kc = kJ * ec
+    zc = tl.dot(tl.trans(dAb), kr) + tl.dot(tl.trans(dQb), qr)
+    return tl.dot(dAb, kc), tl.dot(dQb, kc), ec * zc
+
+
+@triton.jit
+def _diag_bwd(dAd, dQd, kI, qI, GI, R, fast, er, r16, HALF: tl.constexpr):
+    """Diagonal block: row-side gradients (factors applied) and the column side, as dots
+    around the middle row when `fast`, else exactly, column by column."""
+    if fast:
+        yk, yq, z = _pair_bwd(dAd, dQd, kI, GI, R, kI * er, qI * er, HALF)
+        yk = yk * er
+        yq = yq * er
+    else:
+        yk = tl.zeros_like(kI)
+        yq = tl.zeros_like(kI)
+        z = tl.zeros_like(kI)
+        for jj in range(r16.shape[0]):
+            kj = _row(kI, r16, jj)
+            Gj = _row(GI, r16, jj)
+            e = tl.exp(tl.minimum(GI - Gj[None, :], 0.0))  # exp(G_i - G_j), exact for i >= j
+            a_col = tl.sum(tl.where(r16[None, :] == jj, dAd, 0.0), axis=1)  # dA_ij, i > j
+            q_col = tl.sum(tl.where(r16[None, :] == jj, dQd, 0.0), axis=1)  # dAqk_ij, i >= j
+            yk += a_col[:, None] * kj[None, :] * e
+            yq += q_col[:, None] * kj[None, :] * e
+            zj = tl.sum((a_col[:, None] * kI + q_col[:, None] * qI) * e, axis=0)
+            z += tl.where(r16[:, None] == jj, zj[None, :], 0.0)
+    return yk, yq, z
+
+
+@triton.jit
+def _pair_final(dq, dk, dg, off, mask, kI, qI, yk, yq, z, suffix, scale):
+    """Add a row block's pairwise gradients to the partial dq, dk, dG, store dq, dk and
+    dg = reverse cumsum of dG (plus the later blocks' total); returns the new total."""
+    m = mask[:, None]
+    dqI = tl.load(dq + off, mask=m, other=0.0) + yq
+    dkI = tl.load(dk + off, mask=m, other=0.0) + yk + z
+    dGI = tl.load(dg + off, mask=m, other=0.0) + kI * (yk - z) + qI * yq
+    tl.store(dq + off, dqI * scale, mask=m)
+    tl.store(dk + off, dkI, mask=m)
+    tl.store(dg + off, tl.cumsum(dGI, axis=0, reverse=True) + suffix[None, :], mask=m)
+    return suffix + tl.sum(dGI, axis=0)
+
+
+@triton.jit
+def _pair_rows(q, k, G_buf, G_last, row0, r16, mask, H, K: tl.constexpr, ck, scale):
+    """A row block's k, scaled q and G (G_C on the padded tail) as [SB, BK] fp32 tiles."""
+    kI = _tile(k, row0, r16, mask, H, K, ck)
+    qI = _tile(q, row0, r16, mask, H, K, ck) * scale
+    GI = tl.where(mask[:, None], _tile(G_buf, row0, r16, mask, H, K, ck), G_last[None, :])
+    return kI, qI, GI
+
+
+@triton.jit
 def _bwd_pair_kernel(
     q, k, G_buf, gC_buf, dA_buf, dAqk_buf,
     dq, dk, dg,  # fp32: partial sums in, final gradients out
     scale, T, H, NT,
-    K: tl.constexpr, C: tl.constexpr, SB: tl.constexpr, BK: tl.constexpr, DT: tl.constexpr,
+    K: tl.constexpr, C: tl.constexpr, SB: tl.constexpr, BK: tl.constexpr,
     LIMIT: tl.constexpr, HALF: tl.constexpr,
 ):  # fmt: skip
     """Per (K block, chunk): gradients of the pairwise forms Akk~ (a = b = k) and Aqk
-    (a = q, b = k), P_ij = sum_d a_id b_jd exp(G_id - G_jd), then dg = reverse cumsum of
-    dG inside the chunk. Row block I against columns j <= its end as dots around the same
-    reference R_I as the forward (middle row when the block's decay falls by <= LIMIT in
-    this K block, else its first row, and the diagonal block summed exactly):
-      row side  da_i = exp(G_i - R) * sum_j dP_ij (b_j exp(R - G_j))
-      col side  db_j = exp(R - G_j) * sum_i dP_ij (a_i exp(G_i - R))"""
+    (a = q, b = k), P_ij = sum_d a_id b_jd exp(G_id - G_jd), in 16x16 blocks around the
+    forward's references (fast blocks: the middle row; steep ones: G entering the block,
+    diagonal block exact):
+      row side  da_i = exp(G_i - R) sum_j dP_ij (b_j exp(R - G_j))
+      col side  db_j = exp(R - G_j) sum_i dP_ij (a_i exp(G_i - R))
+    Row blocks run last to first, so each block is final when reached and dg is its
+    reverse cumsum plus the later blocks' total."""
+    tl.static_assert(C == 4 * SB)
     i_k = tl.program_id(0)
     i_c = tl.program_id(1)
     i_bh = tl.program_id(2)
     i_b = (i_bh // H).to(tl.int64)
     i_h = i_bh % H
-    NB: tl.constexpr = C // SB
-    rows = tl.arange(0, C)
-    cols = tl.arange(0, C)
-    ck = i_k * BK + tl.arange(0, BK)
-    t = i_c * C + rows
-    valid = t < T
-    mk = valid[:, None]
-    blk = rows // SB
     base = (i_b * T + i_c * C) * H + i_h
     q += base * K
     k += base * K
@@ -617,60 +677,74 @@ def _bwd_pair_kernel(
     dg += base * K
     dA_buf += base * C
     dAqk_buf += base * C
-    tok = rows * H
-    off_k = tok[:, None] * K + ck[None, :]
-    off_c = tok[:, None] * C + cols[None, :]
+    r16 = tl.arange(0, SB)
+    c16 = tl.arange(0, SB)
+    ck = i_k * BK + tl.arange(0, BK)
+    t0 = i_c * C
+    m0 = (t0 + r16) < T
+    m1 = (t0 + SB + r16) < T
+    m2 = (t0 + 2 * SB + r16) < T
+    m3 = (t0 + 3 * SB + r16) < T
     G_last = tl.load(gC_buf + ((i_b * NT + i_c) * H + i_h) * K + ck)  # [BK]
-    G = tl.load(G_buf + off_k, mask=mk, other=0.0)
-    G = tl.where(mk, G, G_last[None, :])
-    kk = tl.load(k + off_k, mask=mk, other=0.0).to(tl.float32)
-    qq = tl.load(q + off_k, mask=mk, other=0.0).to(tl.float32) * scale
-    dA = tl.load(dA_buf + off_c, mask=mk & (rows[:, None] > cols[None, :]), other=0.0)
-    dQ = tl.load(dAqk_buf + off_c, mask=mk & (rows[:, None] >= cols[None, :]), other=0.0)
+    k0, q0, G0 = _pair_rows(q, k, G_buf, G_last, 0, r16, m0, H, K, ck, scale)
+    k1, q1, G1 = _pair_rows(q, k, G_buf, G_last, SB, r16, m1, H, K, ck, scale)
+    k2, q2, G2 = _pair_rows(q, k, G_buf, G_last, 2 * SB, r16, m2, H, K, ck, scale)
+    k3, q3, G3 = _pair_rows(q, k, G_buf, G_last, 3 * SB, r16, m3, H, K, ck, scale)
+    c1 = _row(G0, r16, SB - 1)  # G entering each block
+    c2 = _row(G1, r16, SB - 1)
+    c3 = _row(G2, r16, SB - 1)
+    suffix = tl.zeros([BK], dtype=tl.float32)
 
-    Yk = tl.zeros([C, BK], dtype=tl.float32)  # row side of Akk~: d k_i
-    Yq = tl.zeros([C, BK], dtype=tl.float32)  # row side of Aqk: d q_i
-    Z = tl.zeros([C, BK], dtype=tl.float32)  # column side of both: d k_j
-    for ib in range(NB):
-        Gf = _row(G, rows, ib * SB)
-        Gl = _row(G, rows, ib * SB + SB - 1)
-        fast = tl.max(Gf - Gl, axis=0) <= LIMIT
-        R = tl.where(fast, (Gf + Gl) * 0.5, Gf)  # [BK]
-        end = ib * SB + tl.where(fast, SB, 0)
-        er = tl.exp(tl.minimum(G - R[None, :], HALF))
-        ec = tl.exp(tl.minimum(R[None, :] - G, HALF))
-        region = (blk == ib)[:, None] & (cols < end)[None, :]
-        dAI = _cast(tl.where(region, dA, 0.0), DT)
-        dQI = _cast(tl.where(region, dQ, 0.0), DT)
-        kc = _cast(kk * ec, DT)
-        Yk += er * tl.dot(dAI, kc)
-        Yq += er * tl.dot(dQI, kc)
-        Z += ec * (
-            tl.dot(tl.trans(dAI), _cast(kk * er, DT)) + tl.dot(tl.trans(dQI), _cast(qq * er, DT))
-        )
-        if fast == 0:
-            # diagonal block of a steep block, column by column, exactly
-            for jj in range(SB):
-                j = ib * SB + jj
-                kj = _row(kk, rows, j)
-                Gj = _row(G, rows, j)
-                e = tl.exp(tl.minimum(G - Gj[None, :], 0.0))  # exp(G_i - G_j), i >= j
-                in_blk = blk == ib
-                a_col = tl.sum(tl.where(cols[None, :] == j, dA, 0.0), axis=1)
-                a_col = tl.where(in_blk & (rows > j), a_col, 0.0)  # [C] dA_ij
-                q_col = tl.sum(tl.where(cols[None, :] == j, dQ, 0.0), axis=1)
-                q_col = tl.where(in_blk & (rows >= j), q_col, 0.0)  # [C] dAqk_ij
-                Yk += a_col[:, None] * kj[None, :] * e
-                Yq += q_col[:, None] * kj[None, :] * e
-                zj = tl.sum((a_col[:, None] * kk + q_col[:, None] * qq) * e, axis=0)  # [BK]
-                Z += tl.where(rows[:, None] == j, zj[None, :], 0.0)
+    # row block 3
+    f, R = _ref(c3, _row(G3, r16, SB - 1) - c3, LIMIT)
+    er = tl.exp(tl.minimum(G3 - R[None, :], HALF))
+    kr = k3 * er
+    qr = q3 * er
+    yk, yq, z0 = _pair_bwd(_blk(dA_buf, 3 * SB, 0, r16, c16, m3, H, C), _blk(dAqk_buf, 3 * SB, 0, r16, c16, m3, H, C), k0, G0, R, kr, qr, HALF)  # fmt: skip
+    a, b, z1 = _pair_bwd(_blk(dA_buf, 3 * SB, SB, r16, c16, m3, H, C), _blk(dAqk_buf, 3 * SB, SB, r16, c16, m3, H, C), k1, G1, R, kr, qr, HALF)  # fmt: skip
+    yk += a
+    yq += b
+    a, b, z2 = _pair_bwd(_blk(dA_buf, 3 * SB, 2 * SB, r16, c16, m3, H, C), _blk(dAqk_buf, 3 * SB, 2 * SB, r16, c16, m3, H, C), k2, G2, R, kr, qr, HALF)  # fmt: skip
+    yk = (yk + a) * er
+    yq = (yq + b) * er
+    a, b, z = _diag_bwd(_blk(dA_buf, 3 * SB, 3 * SB, r16, c16, m3, H, C), _blk(dAqk_buf, 3 * SB, 3 * SB, r16, c16, m3, H, C), k3, q3, G3, R, f, er, r16, HALF)  # fmt: skip
+    off = ((3 * SB + r16) * H)[:, None] * K + ck[None, :]
+    suffix = _pair_final(dq, dk, dg, off, m3, k3, q3, yk + a, yq + b, z, suffix, scale)
 
-    dqI = tl.load(dq + off_k, mask=mk, other=0.0) + Yq
-    dkI = tl.load(dk + off_k, mask=mk, other=0.0) + Yk + Z
-    dG = tl.load(dg + off_k, mask=mk, other=0.0) + kk * (Yk - Z) + qq * Yq
-    tl.store(dq + off_k, dqI * scale, mask=mk)
-    tl.store(dk + off_k, dkI, mask=mk)
-    tl.store(dg + off_k, tl.cumsum(dG, axis=0, reverse=True), mask=mk)
+    # row block 2
+    f, R = _ref(c2, c3 - c2, LIMIT)
+    er = tl.exp(tl.minimum(G2 - R[None, :], HALF))
+    kr = k2 * er
+    qr = q2 * er
+    yk, yq, z = _pair_bwd(_blk(dA_buf, 2 * SB, 0, r16, c16, m2, H, C), _blk(dAqk_buf, 2 * SB, 0, r16, c16, m2, H, C), k0, G0, R, kr, qr, HALF)  # fmt: skip
+    z0 += z
+    a, b, z = _pair_bwd(_blk(dA_buf, 2 * SB, SB, r16, c16, m2, H, C), _blk(dAqk_buf, 2 * SB, SB, r16, c16, m2, H, C), k1, G1, R, kr, qr, HALF)  # fmt: skip
+    z1 += z
+    yk = (yk + a) * er
+    yq = (yq + b) * er
+    a, b, z = _diag_bwd(_blk(dA_buf, 2 * SB, 2 * SB, r16, c16, m2, H, C), _blk(dAqk_buf, 2 * SB, 2 * SB, r16, c16, m2, H, C), k2, q2, G2, R, f, er, r16, HALF)  # fmt: skip
+    off = ((2 * SB + r16) * H)[:, None] * K + ck[None, :]
+    suffix = _pair_final(dq, dk, dg, off, m2, k2, q2, yk + a, yq + b, z2 + z, suffix, scale)
+
+    # row block 1
+    f, R = _ref(c1, c2 - c1, LIMIT)
+    er = tl.exp(tl.minimum(G1 - R[None, :], HALF))
+    kr = k1 * er
+    qr = q1 * er
+    yk, yq, z = _pair_bwd(_blk(dA_buf, SB, 0, r16, c16, m1, H, C), _blk(dAqk_buf, SB, 0, r16, c16, m1, H, C), k0, G0, R, kr, qr, HALF)  # fmt: skip
+    z0 += z
+    yk = yk * er
+    yq = yq * er
+    a, b, z = _diag_bwd(_blk(dA_buf, SB, SB, r16, c16, m1, H, C), _blk(dAqk_buf, SB, SB, r16, c16, m1, H, C), k1, q1, G1, R, f, er, r16, HALF)  # fmt: skip
+    off = ((SB + r16) * H)[:, None] * K + ck[None, :]
+    suffix = _pair_final(dq, dk, dg, off, m1, k1, q1, yk + a, yq + b, z1 + z, suffix, scale)
+
+    # row block 0
+    f, R = _ref(tl.zeros_like(c1), c1, LIMIT)
+    er = tl.exp(tl.minimum(G0 - R[None, :], HALF))
+    a, b, z = _diag_bwd(_blk(dA_buf, 0, 0, r16, c16, m0, H, C), _blk(dAqk_buf, 0, 0, r16, c16, m0, H, C), k0, q0, G0, R, f, er, r16, HALF)  # fmt: skip
+    off = (r16 * H)[:, None] * K + ck[None, :]
+    _pair_final(dq, dk, dg, off, m0, k0, q0, a, b, z0 + z, suffix, scale)
 
 
 def _dot_code(dtype: torch.dtype) -> int:
@@ -810,7 +884,7 @@ def _chunk_bwd(
         q, k, saved["G"], saved["gC"], dA, dAqk,
         dq, dk, dg,
         scale, T, H, NT,
-        K=K, C=C, SB=SUB, BK=BKP, DT=0,  # tf32: dg is a difference of these sums
+        K=K, C=C, SB=SUB, BK=BKP,
         LIMIT=FAST_DROP_LIMIT, HALF=max(FAST_DROP_LIMIT / 2, 0.0),
         num_warps=PAIR_WARPS,
     )  # fmt: skip
