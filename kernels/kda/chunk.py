@@ -39,9 +39,10 @@ SUB = 16  # diagonal block size inside a chunk
 # computed with tensor-core dots around its middle row (factors within exp(+-40)); blocks
 # that fall further are summed exactly. Tests set it below zero to force the exact path.
 FAST_DROP_LIMIT = 80.0
-INTRA_BK, INTRA_WARPS = 32, 4  # K block and warps of the intra-chunk forward kernel
-PAIR_BK, PAIR_WARPS = 32, 2  # K block and warps of the pairwise-gradient kernel
-SOLVE_PRECISION = "tf32x3"  # dots of the triangular solve (fp32 operands)
+INTRA_BK, INTRA_WARPS = 16, 2  # K block and warps of the intra-chunk forward kernel
+PAIR_BK, PAIR_WARPS = 16, 1  # K block and warps of the pairwise-gradient kernel
+SOLVE_PRECISION = "ieee"  # dots of the triangular solve: fp32 FMA (16x16 blocks)
+SPLIT_OUT = True  # the output in its own chunk-parallel kernel, not in the sequential pass
 
 
 @triton.jit
@@ -341,8 +342,11 @@ def _inter_fwd_kernel(
     h0, o, ht, h_buf, Vn_buf,
     T, H, NT,
     K: tl.constexpr, V: tl.constexpr, C: tl.constexpr, BV: tl.constexpr, DT: tl.constexpr,
-    HAS_H0: tl.constexpr, STORE_HT: tl.constexpr, STORE_H: tl.constexpr,
+    HAS_H0: tl.constexpr, STORE_HT: tl.constexpr, STORE_H: tl.constexpr, OUT: tl.constexpr,
 ):  # fmt: skip
+    """Sequential over chunks per (sequence, head, V block): Vnew, the state, and (OUT) the
+    output; without OUT the states entering each chunk and Vnew are stored for
+    `_out_fwd_kernel`."""
     i_v = tl.program_id(0)
     i_bh = tl.program_id(1)
     i_b = (i_bh // H).to(tl.int64)
@@ -362,25 +366,51 @@ def _inter_fwd_kernel(
         mk = valid[:, None]
         tok = (i_b * T + t) * H + i_h
         if STORE_H:
-            tl.store(
-                h_buf + ((i_b * NT + i_c) * H + i_h) * K * V + ck[:, None] * V + cv[None, :], S
-            )
+            off_h = ((i_b * NT + i_c) * H + i_h) * K * V + ck[:, None] * V + cv[None, :]
+            tl.store(h_buf + off_h, S.to(h_buf.dtype.element_ty))
         Sc = _cast(S, DT)
         W = tl.load(W_buf + tok[:, None] * K + ck[None, :], mask=mk, other=0.0)
         U = tl.load(U_buf + tok[:, None] * V + cv[None, :], mask=mk, other=0.0).to(tl.float32)
         Vn = U - tl.dot(W, Sc)  # [C, BV]
         if STORE_H:
-            tl.store(Vn_buf + tok[:, None] * V + cv[None, :], Vn, mask=mk)
-        Qg = tl.load(Qg_buf + tok[:, None] * K + ck[None, :], mask=mk, other=0.0)
-        Aqk = tl.load(Aqk_buf + tok[:, None] * C + rows[None, :], mask=mk & lower, other=0.0)
+            tl.store(Vn_buf + tok[:, None] * V + cv[None, :], Vn.to(Vn_buf.dtype.element_ty), mask=mk)  # fmt: skip
         Vc = _cast(Vn, DT)
-        out = tl.dot(Qg, Sc) + tl.dot(_cast(Aqk, DT), Vc)  # [C, BV]
-        tl.store(o + tok[:, None] * V + cv[None, :], out.to(o.dtype.element_ty), mask=mk)
+        if OUT:
+            Qg = tl.load(Qg_buf + tok[:, None] * K + ck[None, :], mask=mk, other=0.0)
+            Aqk = tl.load(Aqk_buf + tok[:, None] * C + rows[None, :], mask=mk & lower, other=0.0)
+            out = tl.dot(Qg, Sc) + tl.dot(_cast(Aqk, DT), Vc)  # [C, BV]
+            tl.store(o + tok[:, None] * V + cv[None, :], out.to(o.dtype.element_ty), mask=mk)
         Kd = tl.load(Kd_buf + tok[:, None] * K + ck[None, :], mask=mk, other=0.0)
         gC = tl.load(gC_buf + ((i_b * NT + i_c) * H + i_h) * K + ck)  # [K]
         S = S * tl.exp(gC)[:, None] + tl.dot(tl.trans(Kd), Vc)
     if STORE_HT:
         tl.store(ht + off_s, S)
+
+
+@triton.jit
+def _out_fwd_kernel(
+    Qg_buf, Aqk_buf, h_buf, Vn_buf, o,
+    T, H, NT,
+    K: tl.constexpr, V: tl.constexpr, C: tl.constexpr, BV: tl.constexpr, DT: tl.constexpr,
+):  # fmt: skip
+    """Per (V block, chunk), in parallel: O = Qg S + Aqk Vnew from the stored states."""
+    i_v = tl.program_id(0)
+    i_c = tl.program_id(1)
+    i_bh = tl.program_id(2)
+    i_b = (i_bh // H).to(tl.int64)
+    i_h = i_bh % H
+    rows = tl.arange(0, C)
+    ck = tl.arange(0, K)
+    cv = i_v * BV + tl.arange(0, BV)
+    mk = ((i_c * C + rows) < T)[:, None]
+    tok = (i_b * T + i_c * C + rows) * H + i_h
+    S = tl.load(h_buf + ((i_b * NT + i_c) * H + i_h) * K * V + ck[:, None] * V + cv[None, :])
+    Qg = tl.load(Qg_buf + tok[:, None] * K + ck[None, :], mask=mk, other=0.0)
+    lower = rows[:, None] >= rows[None, :]
+    Aqk = tl.load(Aqk_buf + tok[:, None] * C + rows[None, :], mask=mk & lower, other=0.0)
+    Vn = tl.load(Vn_buf + tok[:, None] * V + cv[None, :], mask=mk, other=0.0)
+    out = tl.dot(_cast(Qg, DT), _cast(S, DT)) + tl.dot(_cast(Aqk, DT), _cast(Vn, DT))
+    tl.store(o + tok[:, None] * V + cv[None, :], out.to(o.dtype.element_ty), mask=mk)
 
 
 @triton.jit
@@ -475,11 +505,11 @@ def _bwd_wkd_kernel(
     for iv in range(V // BV):
         cv = iv * BV + tl.arange(0, BV)
         off_hs = off_h + ck[:, None] * V + cv[None, :]
-        S = tl.load(h_buf + off_hs)  # [BK, BV] state entering the chunk
+        S = tl.load(h_buf + off_hs).to(tl.float32)  # [BK, BV] state entering the chunk
         dS = tl.load(dh_buf + off_hs)  # [BK, BV] gradient of the state leaving it
         off_v = tok[:, None] * V + cv[None, :]
         dO = tl.load(do + off_v, mask=mk, other=0.0).to(tl.float32)  # [C, BV]
-        Vn = tl.load(Vn_buf + off_v, mask=mk, other=0.0)
+        Vn = tl.load(Vn_buf + off_v, mask=mk, other=0.0).to(tl.float32)
         dVn = tl.load(dVn_buf + off_v, mask=mk, other=0.0)
         dQg += tl.dot(dO, tl.trans(S))
         dKd += tl.dot(Vn, tl.trans(dS))
@@ -560,7 +590,7 @@ def _bwd_vA_kernel(
         cv = iv * BV + tl.arange(0, BV)
         off_v = tok[:, None] * V + cv[None, :]
         dO = tl.load(do + off_v, mask=mk, other=0.0).to(tl.float32)  # [C, BV]
-        Vn = tl.load(Vn_buf + off_v, mask=mk, other=0.0)
+        Vn = tl.load(Vn_buf + off_v, mask=mk, other=0.0).to(tl.float32)
         dVn = tl.load(dVn_buf + off_v, mask=mk, other=0.0)
         vv = tl.load(v + off_v, mask=mk, other=0.0).to(tl.float32)
         dAqk += tl.dot(dO, tl.trans(Vn))
@@ -808,17 +838,25 @@ def _chunk_fwd(
     )  # fmt: skip
     o = torch.empty(B, T, H, V, device=dev, dtype=v.dtype)
     ht = torch.empty(B, H, K, V, device=dev, dtype=f32) if output_final_state else o
-    h = torch.empty(B, NT, H, K, V, device=dev, dtype=f32) if save_for_bwd else o
-    Vn = torch.empty(B, T, H, V, device=dev, dtype=f32) if save_for_bwd else o
+    split = SPLIT_OUT or save_for_bwd
+    # states and Vnew: fp32 for the backward, else in the inputs' dtype for _out_fwd_kernel
+    hdt = f32 if save_for_bwd else dt
+    h = torch.empty(B, NT, H, K, V, device=dev, dtype=hdt) if split else o
+    Vn = torch.empty(B, T, H, V, device=dev, dtype=hdt) if split else o
     BV = _bv(V, B * H)
     _inter_fwd_kernel[(V // BV, B * H)](
         W, U, Qg, Kd, gC, Aqk,
         h0 if h0 is not None else o, o, ht, h, Vn,
         T, H, NT,
         K=K, V=V, C=C, BV=BV, DT=DT,
-        HAS_H0=h0 is not None, STORE_HT=output_final_state, STORE_H=save_for_bwd,
-        num_warps=4,
+        HAS_H0=h0 is not None, STORE_HT=output_final_state, STORE_H=split,
+        OUT=not SPLIT_OUT, num_warps=4,
     )  # fmt: skip
+    if SPLIT_OUT:
+        BVO = min(V, 64)
+        _out_fwd_kernel[(V // BVO, NT, B * H)](
+            Qg, Aqk, h, Vn, o, T, H, NT, K=K, V=V, C=C, BV=BVO, DT=DT, num_warps=4
+        )
     saved = dict(G=G, Akk=Akk, Aqk=Aqk, N=Nm, W=W, Qg=Qg, Kd=Kd, gC=gC, h=h, Vn=Vn)
     return o, (ht if output_final_state else None), saved
 
