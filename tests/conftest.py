@@ -5,17 +5,22 @@ from __future__ import annotations
 import math
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
-from ime.config import Config
-from ime.engine import Engine
-from lexicon.testing import tiny_parts, write_tiny_cache
+if TYPE_CHECKING:  # imported inside the fixtures: the kernel tests need none of the engine
+    from ime.engine import Engine
 
 ROOT = Path(__file__).resolve().parent.parent
 
+
 @pytest.fixture
 def tiny_engine() -> Engine:
+    from ime.config import Config
+    from ime.engine import Engine
+    from lexicon.testing import tiny_parts
+
     lex, lm = tiny_parts()
     return Engine(lex, lm, Config(learning=False))
 
@@ -31,6 +36,9 @@ def engine_cache() -> Path:
 
 @pytest.fixture(scope="session")
 def full_engine(engine_cache: Path) -> Engine:
+    from ime.config import Config
+    from ime.engine import Engine
+
     return Engine.load(Config(learning=False), engine_cache, progress=False)
 
 
@@ -47,4 +55,6 @@ def close(a: float, b: float, tol: float = 1e-6) -> bool:
 
 @pytest.fixture
 def tiny_cache(tmp_path) -> Path:
+    from lexicon.testing import write_tiny_cache
+
     return write_tiny_cache(tmp_path / "cache")

@@ -1,10 +1,10 @@
 """Chunkwise KDA in Triton: forward and backward (chunk C = 64), fp32 state.
 
 Forward, per (sequence, head):
-  1. `_intra_fwd_kernel`, one program per chunk (parallel): G = cumsum(g) in fp32;
-     Akk~ (unscaled by beta) and Aqk from pairwise decays; N = (I + Diag(beta) Akk~)^-1;
-     W = N (beta * exp(G) * K), U = N (beta * V); also Qg = exp(G) * q * scale,
-     Kd = exp(G_C - G) * K and G_C, the inputs of the sequential pass.
+  1. `_intra_fwd_kernel`, one program per chunk (parallel), in 16x16 blocks of the four
+     16-row blocks: G = cumsum(g) in fp32; Akk~ (unscaled by beta) and Aqk summed over K
+     blocks; N = (I + Diag(beta) Akk~)^-1 blockwise; then W = N (beta * exp(G) * K),
+     U = N (beta * V), Qg = exp(G) * q * scale, Kd = exp(G_C - G) * K and G_C.
   2. `_inter_fwd_kernel`, one program per V block (sequential over chunks): the state S in
      registers; Vnew = U - W S; O = Qg S + Aqk Vnew; S <- exp(G_C) S + Kd^T Vnew.
 Backward:
@@ -13,16 +13,17 @@ Backward:
   4. `_bwd_wkd_kernel` (per K block of 64 and chunk): dQg, dKd, dW over V; through W: the
      non-pairwise parts of dq, dk, dG and this K block's share of dN and dbeta.
   5. `_bwd_vA_kernel` (per chunk): dv, dAqk, and dA = d Akk~ through the solve; dbeta.
-  6. `_bwd_pair_kernel` (per K block of 32 and chunk): the pairwise-decay gradients in
-     16-row blocks (off-diagonal ones as dots around a reference row, diagonal ones exactly),
-     then dg = reverse cumsum of dG.
+  6. `_bwd_pair_kernel` (per K block of 16 and chunk): the pairwise-decay gradients in
+     16x16 blocks, row blocks last to first, then dg = reverse cumsum of dG.
 
-Numerics (KDA notes): gate, cumsum, state and the solve in fp32; only exponents <= 0 are
-taken. Off-diagonal 16x16 blocks of the pairwise matrices factor around the first row n of
-the later block: (a_i exp(G_i - G_n)) . (b_j exp(G_n - G_j)); the diagonal blocks are
-summed element by element (in the backward as [16, 16, 32] tiles per diagonal block, no
-[64, K] gathers). The triangular solve inverts the 16x16 diagonal blocks by
-forward substitution and finishes with the nilpotent series of the block-lower rest.
+Numerics (KDA notes): gate, cumsum, state and the solve in fp32; no exp(-G) over a chunk.
+Block (I, J <= I) of a pairwise matrix sum_d a_id b_jd exp(G_id - G_jd) is a tensor-core
+dot factored around a reference R of row block I: (a_i exp(G_i - R)) . (b_j exp(R - G_j)).
+Where G falls by at most FAST_DROP_LIMIT inside block I (every channel of the K block), R
+is its middle, every factor stays within exp(+-LIMIT/2) and the diagonal block is a dot
+too; otherwise R is G entering the block (factors <= 1 for J < I) and the diagonal block
+is summed exactly, column by column. The solve inverts the diagonal blocks as
+(I - A)(I + A^2)(I + A^4)(I + A^8) (exact: A^16 = 0) and fills N_IJ = -N_II sum_M A_IM N_MJ.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ FAST_DROP_LIMIT = 80.0
 INTRA_BK, INTRA_WARPS = 16, 2  # K block and warps of the intra-chunk forward kernel
 PAIR_BK, PAIR_WARPS = 16, 1  # K block and warps of the pairwise-gradient kernel
 SOLVE_PRECISION = "ieee"  # dots of the triangular solve: fp32 FMA (16x16 blocks)
-SPLIT_OUT = True  # the output in its own chunk-parallel kernel, not in the sequential pass
+INTER_BV, INTER_WARPS = 0, 4  # V block (0: by the number of sequences x heads) and warps
 
 
 @triton.jit
@@ -342,11 +343,10 @@ def _inter_fwd_kernel(
     h0, o, ht, h_buf, Vn_buf,
     T, H, NT,
     K: tl.constexpr, V: tl.constexpr, C: tl.constexpr, BV: tl.constexpr, DT: tl.constexpr,
-    HAS_H0: tl.constexpr, STORE_HT: tl.constexpr, STORE_H: tl.constexpr, OUT: tl.constexpr,
+    HAS_H0: tl.constexpr, STORE_HT: tl.constexpr, STORE_H: tl.constexpr,
 ):  # fmt: skip
-    """Sequential over chunks per (sequence, head, V block): Vnew, the state, and (OUT) the
-    output; without OUT the states entering each chunk and Vnew are stored for
-    `_out_fwd_kernel`."""
+    """Sequential over chunks per (sequence, head, V block): Vnew, the output and the state;
+    with STORE_H the states entering each chunk and Vnew are kept for the backward."""
     i_v = tl.program_id(0)
     i_bh = tl.program_id(1)
     i_b = (i_bh // H).to(tl.int64)
@@ -375,42 +375,15 @@ def _inter_fwd_kernel(
         if STORE_H:
             tl.store(Vn_buf + tok[:, None] * V + cv[None, :], Vn.to(Vn_buf.dtype.element_ty), mask=mk)  # fmt: skip
         Vc = _cast(Vn, DT)
-        if OUT:
-            Qg = tl.load(Qg_buf + tok[:, None] * K + ck[None, :], mask=mk, other=0.0)
-            Aqk = tl.load(Aqk_buf + tok[:, None] * C + rows[None, :], mask=mk & lower, other=0.0)
-            out = tl.dot(Qg, Sc) + tl.dot(_cast(Aqk, DT), Vc)  # [C, BV]
-            tl.store(o + tok[:, None] * V + cv[None, :], out.to(o.dtype.element_ty), mask=mk)
+        Qg = tl.load(Qg_buf + tok[:, None] * K + ck[None, :], mask=mk, other=0.0)
+        Aqk = tl.load(Aqk_buf + tok[:, None] * C + rows[None, :], mask=mk & lower, other=0.0)
+        out = tl.dot(Qg, Sc) + tl.dot(_cast(Aqk, DT), Vc)  # [C, BV]
+        tl.store(o + tok[:, None] * V + cv[None, :], out.to(o.dtype.element_ty), mask=mk)
         Kd = tl.load(Kd_buf + tok[:, None] * K + ck[None, :], mask=mk, other=0.0)
         gC = tl.load(gC_buf + ((i_b * NT + i_c) * H + i_h) * K + ck)  # [K]
         S = S * tl.exp(gC)[:, None] + tl.dot(tl.trans(Kd), Vc)
     if STORE_HT:
         tl.store(ht + off_s, S)
-
-
-@triton.jit
-def _out_fwd_kernel(
-    Qg_buf, Aqk_buf, h_buf, Vn_buf, o,
-    T, H, NT,
-    K: tl.constexpr, V: tl.constexpr, C: tl.constexpr, BV: tl.constexpr, DT: tl.constexpr,
-):  # fmt: skip
-    """Per (V block, chunk), in parallel: O = Qg S + Aqk Vnew from the stored states."""
-    i_v = tl.program_id(0)
-    i_c = tl.program_id(1)
-    i_bh = tl.program_id(2)
-    i_b = (i_bh // H).to(tl.int64)
-    i_h = i_bh % H
-    rows = tl.arange(0, C)
-    ck = tl.arange(0, K)
-    cv = i_v * BV + tl.arange(0, BV)
-    mk = ((i_c * C + rows) < T)[:, None]
-    tok = (i_b * T + i_c * C + rows) * H + i_h
-    S = tl.load(h_buf + ((i_b * NT + i_c) * H + i_h) * K * V + ck[:, None] * V + cv[None, :])
-    Qg = tl.load(Qg_buf + tok[:, None] * K + ck[None, :], mask=mk, other=0.0)
-    lower = rows[:, None] >= rows[None, :]
-    Aqk = tl.load(Aqk_buf + tok[:, None] * C + rows[None, :], mask=mk & lower, other=0.0)
-    Vn = tl.load(Vn_buf + tok[:, None] * V + cv[None, :], mask=mk, other=0.0)
-    out = tl.dot(_cast(Qg, DT), _cast(S, DT)) + tl.dot(_cast(Aqk, DT), _cast(Vn, DT))
-    tl.store(o + tok[:, None] * V + cv[None, :], out.to(o.dtype.element_ty), mask=mk)
 
 
 @triton.jit
@@ -789,6 +762,8 @@ def _warps(K: int, V: int) -> int:
 
 def _bv(V: int, parallel: int) -> int:
     """V block of the sequential passes: split V further when there are few (sequence, head)s."""
+    if INTER_BV:
+        return min(V, INTER_BV)
     if parallel * (V // 64) >= 264:
         return min(V, 64)
     return min(V, 32)
@@ -838,25 +813,17 @@ def _chunk_fwd(
     )  # fmt: skip
     o = torch.empty(B, T, H, V, device=dev, dtype=v.dtype)
     ht = torch.empty(B, H, K, V, device=dev, dtype=f32) if output_final_state else o
-    split = SPLIT_OUT or save_for_bwd
-    # states and Vnew: fp32 for the backward, else in the inputs' dtype for _out_fwd_kernel
-    hdt = f32 if save_for_bwd else dt
-    h = torch.empty(B, NT, H, K, V, device=dev, dtype=hdt) if split else o
-    Vn = torch.empty(B, T, H, V, device=dev, dtype=hdt) if split else o
+    h = torch.empty(B, NT, H, K, V, device=dev, dtype=f32) if save_for_bwd else o
+    Vn = torch.empty(B, T, H, V, device=dev, dtype=f32) if save_for_bwd else o
     BV = _bv(V, B * H)
     _inter_fwd_kernel[(V // BV, B * H)](
         W, U, Qg, Kd, gC, Aqk,
         h0 if h0 is not None else o, o, ht, h, Vn,
         T, H, NT,
         K=K, V=V, C=C, BV=BV, DT=DT,
-        HAS_H0=h0 is not None, STORE_HT=output_final_state, STORE_H=split,
-        OUT=not SPLIT_OUT, num_warps=4,
+        HAS_H0=h0 is not None, STORE_HT=output_final_state, STORE_H=save_for_bwd,
+        num_warps=INTER_WARPS,
     )  # fmt: skip
-    if SPLIT_OUT:
-        BVO = min(V, 64)
-        _out_fwd_kernel[(V // BVO, NT, B * H)](
-            Qg, Aqk, h, Vn, o, T, H, NT, K=K, V=V, C=C, BV=BVO, DT=DT, num_warps=4
-        )
     saved = dict(G=G, Akk=Akk, Aqk=Aqk, N=Nm, W=W, Qg=Qg, Kd=Kd, gC=gC, h=h, Vn=Vn)
     return o, (ht if output_final_state else None), saved
 
