@@ -1,6 +1,8 @@
 """KDA kernel benchmark on one GPU: our Triton kernels vs flash-linear-attention (and SDPA).
 
-Run:  python benchmarks/kda.py --out kda_bench.md --json kda_bench.json
+Run:  python benchmarks/kda.py --out kda_bench.md --json kda_bench.json --plot kda.png
+Plot a saved run (no GPU):  python benchmarks/kda.py --from benchmarks/kda_bench.json \
+          --plot benchmarks/kda.png
 
 Cases (bf16 inputs, fp32 state; medians of triton.testing.do_bench, CUDA-event timed):
 * chunk forward and forward+backward, H=16, K=V=128, B x T in {4x2048, 4x8192, 8x32768};
@@ -232,6 +234,45 @@ def markdown(chunk: list[dict], decode: list[dict], score: list[dict], env: dict
     return "\n".join(lines) + "\n"
 
 
+def plot(data: dict, path: Path) -> None:
+    """Bar chart of ours / fla per case (below 1 = ours faster), from a --json file."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    labels, values = [], []
+    for r in data.get("chunk", []):
+        shape = r["case"].split()[1:3]  # B4 T8192
+        for key, what in (("fwd", "fwd"), ("fwdbwd", "fwd+bwd")):
+            if r.get(f"fla_{key}"):
+                labels.append(f"chunk {what}\n{' '.join(shape)}")
+                values.append(r[f"ours_{key}"] / r[f"fla_{key}"])
+    for r in data.get("decode", []):
+        if r.get("fla_graph"):
+            labels.append("decode\n" + " ".join(r["case"].split()[1:3]))
+            values.append(r["ours_graph"] / r["fla_graph"])
+    for r in data.get("score", []):
+        if r.get("fla_graph"):
+            labels.append("score 64x16\n(fla: 64 copies)")
+            values.append(r["ours_graph"] / r["fla_graph"])
+    fig, ax = plt.subplots(figsize=(max(6, 0.9 * len(labels)), 4))
+    colors = ["tab:green" if x <= 1.0 else "tab:red" for x in values]
+    bars = ax.bar(range(len(values)), values, color=colors)
+    ax.bar_label(bars, fmt="%.2f", fontsize=8)
+    ax.axhline(1.0, color="black", lw=0.8)
+    ax.set_xticks(range(len(labels)), labels, fontsize=7)
+    ax.set_ylabel("time ours / fla (lower is faster)")
+    env = data.get("env", {})
+    fig.suptitle(f"KDA kernels vs fla {env.get('fla', '?')} on {env.get('gpu', '?')} (same run)")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.tmp.png")  # atomic: temp file, then rename
+    fig.savefig(tmp, dpi=110)
+    plt.close(fig)
+    tmp.replace(path)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=None, help="markdown table file")
@@ -242,7 +283,21 @@ def main() -> None:
         "--shapes", default=None, help="chunk cases as BxT, comma-separated (e.g. 4x8192)"
     )
     ap.add_argument("--chunk-only", action="store_true", help="skip decode and scoring")
+    ap.add_argument(
+        "--plot", type=Path, default=None, help="PNG of ours/fla (with --from: no GPU needed)"
+    )
+    ap.add_argument("--from", dest="from_json", type=Path, default=None, help="--json to plot")
     args = ap.parse_args()
+    if args.from_json:
+        if not args.plot:
+            ap.error("--from needs --plot")
+        try:
+            data = json.loads(args.from_json.read_text())
+        except (OSError, ValueError) as exc:
+            ap.error(f"cannot read {args.from_json}: {exc}")
+        plot(data, args.plot)
+        print(f"wrote {args.plot}")
+        return
     torch.manual_seed(0)
     try:
         import fla
@@ -282,9 +337,11 @@ def main() -> None:
     print(table)
     if args.out:
         args.out.write_text(table)
+    data = dict(env=env, chunk=chunk, decode=decode, score=score)
     if args.json:
-        data = dict(env=env, chunk=chunk, decode=decode, score=score)
         args.json.write_text(json.dumps(data, indent=1, default=lambda v: None))
+    if args.plot:
+        plot(data, args.plot)
     assert all(math.isfinite(r["ours_fwd"]) for r in chunk)
 
 
