@@ -29,6 +29,7 @@ class Config:
     recording: bool = False  # append committed units to a typing log (opt-in)
     layout: str = "horizontal"  # candidate window: "horizontal" or "vertical"
     sentence_slots: int = 3  # sentence candidates shown before words and characters
+    chinese_punctuation: bool = True  # Chinese mode types ，。？“” for , . ? " (ime/punctuation)
 
     def with_(self, **kw) -> Config:
         return replace(self, **kw)

@@ -161,6 +161,9 @@ class TypingPad(QMainWindow):
         self.recording_action = self._toggle(
             menu, "&Record typing log", False, self.set_recording,
             "Append each committed unit (keys, text, context) to a local typing log")
+        self.punctuation_action = self._toggle(
+            menu, "Chinese &punctuation", cfg.chinese_punctuation, self.set_punctuation,
+            "In Chinese mode , . ? \" type ， 。 ？ “” (digits keep 3.14)")
         menu.addSeparator()
         self.vertical_action = self._toggle(menu, "&Vertical candidate list",
                                             cfg.layout == "vertical", self.set_vertical)
@@ -175,6 +178,10 @@ class TypingPad(QMainWindow):
         self.engine.set_config(self.engine.config.with_(lm=on))
         self.lm_action.setChecked(on)
         self.bridge.refresh()
+
+    def set_punctuation(self, on: bool) -> None:
+        self.engine.set_config(self.engine.config.with_(chinese_punctuation=on))
+        self.punctuation_action.setChecked(on)
 
     def set_vertical(self, on: bool) -> None:
         self.engine.set_config(self.engine.config.with_(layout="vertical" if on else "horizontal"))
@@ -199,6 +206,7 @@ class TypingPad(QMainWindow):
 
     def clear(self) -> None:
         self.bridge.cancel()
+        self.bridge.punctuator.reset()
         self.editor.clear()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)

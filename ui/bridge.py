@@ -10,10 +10,13 @@
 Keys while composing (Chinese mode): `a`–`z` and `'` type; Backspace deletes; Space takes
 the highlighted candidate; 1–9 pick on the page; `-`/`=` and PageUp/PageDown page; the
 arrows move the highlight; Enter commits the letters as typed; Esc cancels; Ctrl+Delete
-forgets the highlighted word. With no composition every key except a lowercase letter goes
-to the editor; a mouse press in the editor commits the composition as typed. Shift pressed
-and released alone toggles Chinese/English (a composition in progress is committed as
-typed, as other pinyin IMEs do). In English mode all keys pass.
+forgets the highlighted word; a punctuation key takes the highlighted candidate and, when
+that ends the composition, types its Chinese punctuation (`nihao,` → 你好，). With no
+composition a lowercase letter starts one, a punctuation key types Chinese punctuation
+(ime/punctuation.py; `chinese_punctuation` in the config) and every other key goes to the
+editor; a mouse press in the editor commits the composition as typed. Shift pressed and
+released alone toggles Chinese/English (a composition in progress is committed as typed, as
+other pinyin IMEs do). In English mode all keys pass.
 
 The bridge is an event filter on the editor (`attach`), so the editor needs no IME code of
 its own: it shows the preedit and inserts commits from the signals.
@@ -32,6 +35,7 @@ from PyQt6.QtWidgets import QAbstractScrollArea, QApplication, QWidget
 from ime.candidates import EngineState
 from ime.context import InputContext
 from ime.engine import Engine
+from ime.punctuation import Punctuator
 from ime.typing_log import TypingLogRecorder
 from ui.candidate_window import CandidateWindow
 
@@ -82,6 +86,7 @@ class ImeBridge(QObject):
         self._preedit = ""
         self._anchor: QRect | None = None  # global cursor rectangle where composing began
         self._cursor_rect: Callable[[], QRect | None] = self._editor_cursor_rect
+        self.punctuator = Punctuator()
         self.window.candidate_selected.connect(self.select)
         self.window.page_requested.connect(self.page)
         self.window.forget_requested.connect(self.forget)
@@ -166,7 +171,7 @@ class ImeBridge(QObject):
                 and mods & Qt.KeyboardModifier.ControlModifier
         text = event.text()
         if not self.composing:
-            return len(text) == 1 and "a" <= text <= "z"
+            return len(text) == 1 and ("a" <= text <= "z" or self._punctuation(text))
         return True
 
     def key_press(self, event: QKeyEvent) -> bool:
@@ -195,6 +200,9 @@ class ImeBridge(QObject):
                 self._sync_context()
                 self._apply(lambda: ctx.type(text), t0)
                 return True
+            if self._punctuation(text):
+                self._sync_context()
+                return self._type_punctuation(text)
             return False
         # composing: every key below belongs to the IME
         if len(text) == 1 and ("a" <= text <= "z" or text == "'"):
@@ -215,7 +223,11 @@ class ImeBridge(QObject):
             self._apply(ctx.commit_raw, t0, raw=True)
         elif key == Qt.Key.Key_Escape:
             self._apply(ctx.cancel, t0)
-        # anything else (capitals, punctuation, Tab …) is swallowed so the composition stays
+        elif self._punctuation(text):
+            self._apply(ctx.commit, t0)  # the highlighted candidate, as Space does
+            if not self.composing:  # a partial pick keeps composing: no punctuation yet
+                self._type_punctuation(text)
+        # anything else (capitals, Tab …) is swallowed so the composition stays
         return True
 
     def key_release(self, event: QKeyEvent) -> bool:
@@ -276,6 +288,20 @@ class ImeBridge(QObject):
         self.set_chinese(not self._chinese)
 
     # ---- internals ------------------------------------------------------------------------
+
+    def _punctuation(self, text: str) -> bool:
+        """Is `text` a punctuation key that Chinese punctuation handles, and is that on?"""
+        return (self.engine.config.chinese_punctuation and len(text) == 1
+                and Punctuator.handles(text))
+
+    def _type_punctuation(self, key: str) -> bool:
+        """Type the Chinese form of punctuation key `key`; False to let the key through."""
+        out = self.punctuator.convert(key, self.context.context)
+        if out is None:
+            return False
+        self.context.set_context(self.context.context + out)
+        self.committed.emit(out)
+        return True
 
     def _mouse_press(self) -> None:
         """A click in the editor (it may move the cursor) ends a composition: the letters are

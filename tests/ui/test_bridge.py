@@ -189,7 +189,8 @@ def test_enter_commits_the_letters(qtbot, rig: Rig) -> None:
     assert rig.editor.toPlainText() == ""  # Enter was the IME's, not a newline
 
 
-def test_keys_pass_through_without_a_composition(qtbot, rig: Rig) -> None:
+def test_keys_pass_through_without_a_composition(qtbot, make_engine) -> None:
+    rig = make_rig(qtbot, make_engine(chinese_punctuation=False))
     rig.editor.setPlainText("ab")
     rig.editor.moveCursor(QTextCursor.MoveOperation.End)
     key(qtbot, rig, Qt.Key.Key_Backspace)
@@ -308,3 +309,37 @@ def test_recording_writes_a_valid_private_log(qtbot, make_engine, tmp_path) -> N
     rig.bridge.set_recorder(None)
     qtbot.keyClicks(editor, "nihao ")
     assert len(read_log(log)[0]) == 2
+
+
+def test_punctuation_takes_the_sentence_and_types_chinese_punctuation(qtbot, rig: Rig) -> None:
+    qtbot.keyClicks(rig.editor, "nihao")
+    first = rig.texts()[0]
+    qtbot.keyClicks(rig.editor, ",")
+    assert rig.committed == [first, "，"]
+    assert not rig.bridge.composing and rig.editor.toPlainText() == ""
+
+
+def test_punctuation_without_a_composition(qtbot, rig: Rig) -> None:
+    qtbot.keyClicks(rig.editor, '.?"\\"')
+    assert rig.committed == ["。", "？", "“", "、", "”"]
+    assert rig.editor.toPlainText() == ""
+
+
+def test_a_number_keeps_its_ascii_point(qtbot, make_engine) -> None:
+    editor = PadEditor()  # inserts what the bridge commits, answers surrounding-text queries
+    rig = make_rig(qtbot, make_engine(), editor)
+    rig.bridge.committed.connect(editor.commit_text)
+    qtbot.keyClicks(editor, "1,000.5:")
+    assert editor.toPlainText() == "1,000.5:"
+    qtbot.keyClicks(editor, "nihao.")
+    assert editor.toPlainText() == f"1,000.5:{rig.committed[0]}。"
+
+
+def test_chinese_punctuation_can_be_turned_off(qtbot, make_engine) -> None:
+    rig = make_rig(qtbot, make_engine(chinese_punctuation=False))
+    qtbot.keyClicks(rig.editor, "nihao")
+    qtbot.keyClicks(rig.editor, ",")
+    assert rig.bridge.composing and rig.committed == []  # swallowed, composition kept
+    key(qtbot, rig, Qt.Key.Key_Escape)
+    qtbot.keyClicks(rig.editor, ",")
+    assert rig.editor.toPlainText() == ","
