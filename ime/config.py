@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
+import tempfile
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from ime.syllables import FUZZY_PAIRS
 
-__all__ = ["Config", "ConfigError", "config_dir", "data_dir", "load_config", "ensure_private_dir"]
+__all__ = [
+    "Config", "ConfigError", "config_dir", "data_dir", "load_config", "ensure_private_dir",
+    "update_config_file",
+]  # fmt: skip
 
 APP = "delta-pinyin"
 
@@ -84,3 +90,63 @@ def load_config(path: Path | None = None) -> Config:
         return Config(**kw).validate()
     except TypeError as e:
         raise ConfigError(f"{path}: {e}") from None
+
+
+def _toml_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, (set, frozenset, list, tuple)):
+        return "[" + ", ".join(json.dumps(str(v), ensure_ascii=False) for v in sorted(value)) + "]"
+    raise ConfigError(f"cannot write {value!r} to the config file")
+
+
+def update_config_file(changes: dict[str, object], path: Path | None = None) -> Path:
+    """Set `changes` in config.toml, keeping every other line (comments too); returns its path.
+
+    Each key's `key = ...` line is replaced, or appended when absent. The result must load
+    as a valid Config before it replaces the old file, atomically (a temp file in the same
+    directory, then rename), created readable by the user alone.
+    """
+    path = path or config_dir() / "config.toml"
+    known = {f.name for f in fields(Config)}
+    unknown = set(changes) - known
+    if unknown:
+        raise ConfigError(f"unknown settings {sorted(unknown)}")
+    try:
+        text = path.read_text(encoding="utf-8") if path.exists() else ""
+    except OSError as e:
+        raise ConfigError(f"{path}: {e}") from None
+    for key, value in changes.items():
+        line = f"{key} = {_toml_value(value)}"
+        pattern = re.compile(rf"^[ \t]*{re.escape(key)}[ \t]*=.*$", re.MULTILINE)
+        if pattern.search(text):
+            text = pattern.sub(lambda _m, line=line: line, text, count=1)
+        else:
+            text += ("" if not text or text.endswith("\n") else "\n") + line + "\n"
+    try:
+        raw = tomllib.loads(text)
+        Config(**{k: frozenset(v) if k == "fuzzy" else v for k, v in raw.items()}).validate()
+    except (tomllib.TOMLDecodeError, TypeError) as e:
+        raise ConfigError(f"{path}: the updated settings would not load: {e}") from None
+    try:
+        ensure_private_dir(path.parent)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".config.", suffix=".tmp")  # 0600
+    except OSError as e:
+        raise ConfigError(f"{path}: {e}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except OSError as e:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise ConfigError(f"{path}: {e}") from None
+    return path

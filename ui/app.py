@@ -23,7 +23,7 @@ from PyQt6.QtGui import (
 )
 from PyQt6.QtWidgets import QLabel, QMainWindow, QMenu, QPlainTextEdit, QWidget
 
-from ime.config import data_dir
+from ime.config import ConfigError, data_dir, update_config_file
 from ime.engine import Engine
 from ime.typing_log import TypingLogRecorder
 from ui.bridge import ImeBridge
@@ -72,10 +72,12 @@ class TypingPad(QMainWindow):
     """Editor + candidate window + status bar, wired by one ImeBridge."""
 
     def __init__(self, engine: Engine, log_path: Path | None = None,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, config_path: Path | None = None) -> None:
         super().__init__(parent)
         self.engine = engine
         self.log_path = log_path  # None: default_log_path(), looked up when recording starts
+        # where the menu's settings are saved (None: $XDG_CONFIG_HOME/delta-pinyin/config.toml)
+        self.config_path = config_path
         self.setWindowTitle("Delta Pinyin — typing pad")
         self.editor = PadEditor(self)
         self.editor.setPlaceholderText("Type pinyin here. Shift switches 中/英.")
@@ -170,21 +172,32 @@ class TypingPad(QMainWindow):
 
     # ---- settings -------------------------------------------------------------------------
 
+    def _set(self, **changes: object) -> None:
+        """Apply settings now and keep them in config.toml for the next start (recording and
+        the input mode are not kept). A file that cannot be written is reported, not fatal."""
+        if all(getattr(self.engine.config, k) == v for k, v in changes.items()):
+            return
+        self.engine.set_config(self.engine.config.with_(**changes))
+        try:
+            update_config_file(changes, self.config_path)
+        except ConfigError as e:
+            self.statusBar().showMessage(f"Settings not saved: {e}", 8000)
+
     def set_learning(self, on: bool) -> None:
-        self.engine.set_config(self.engine.config.with_(learning=on))
+        self._set(learning=on)
         self.learning_action.setChecked(on)
 
     def set_lm(self, on: bool) -> None:
-        self.engine.set_config(self.engine.config.with_(lm=on))
+        self._set(lm=on)
         self.lm_action.setChecked(on)
         self.bridge.refresh()
 
     def set_punctuation(self, on: bool) -> None:
-        self.engine.set_config(self.engine.config.with_(chinese_punctuation=on))
+        self._set(chinese_punctuation=on)
         self.punctuation_action.setChecked(on)
 
     def set_vertical(self, on: bool) -> None:
-        self.engine.set_config(self.engine.config.with_(layout="vertical" if on else "horizontal"))
+        self._set(layout="vertical" if on else "horizontal")
         self.vertical_action.setChecked(on)
         self.bridge.refresh()
 

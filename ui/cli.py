@@ -64,7 +64,8 @@ def cmd_ui(args: argparse.Namespace) -> int:
         engine = Engine.load(cfg, cache, learner=learner, progress=True)
         app = QApplication.instance() or QApplication(sys.argv[:1])
         app.setApplicationName("Delta Pinyin")
-        pad = TypingPad(engine, Path(args.log) if args.log else None)
+        config_path = Path(args.config) if getattr(args, "config", None) else None
+        pad = TypingPad(engine, Path(args.log) if args.log else None, config_path=config_path)
         pad.resize(pad.fontMetrics().averageCharWidth() * 90, pad.fontMetrics().height() * 30)
         pad.show()
         return app.exec()

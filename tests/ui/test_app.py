@@ -147,3 +147,33 @@ def test_a_click_in_the_editor_commits_the_letters(qtbot, pad: TypingPad) -> Non
     )
     assert pad.editor.toPlainText() == "你好nihao"
     assert pad.editor.preedit() == "" and not pad.candidate_window.isVisible()
+
+
+def test_menu_settings_are_kept_for_the_next_start(qtbot, make_engine, tmp_path) -> None:
+    from ime.config import load_config
+
+    path = tmp_path / "config" / "delta-pinyin" / "config.toml"  # XDG_CONFIG_HOME is tmp
+    path.parent.mkdir(parents=True)
+    path.write_text("# mine\npage_size = 7\n")
+    pad = TypingPad(make_engine(learn=True))
+    qtbot.addWidget(pad)
+    pad.learning_action.trigger()  # on → off
+    pad.vertical_action.trigger()
+    pad.punctuation_action.trigger()
+    cfg = load_config(path)
+    assert (cfg.learning, cfg.layout, cfg.chinese_punctuation) == (False, "vertical", False)
+    assert cfg.page_size == 7 and path.read_text().startswith("# mine\n")
+    assert pad.engine.config.layout == "vertical" and not pad.engine.config.learning
+    pad.set_recording(True)
+    assert load_config(path).recording is False  # recording is chosen per session
+    pad.set_recording(False)
+
+
+def test_an_unwritable_config_is_reported_not_fatal(qtbot, make_engine, tmp_path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    pad = TypingPad(make_engine(learn=True), config_path=blocker / "config.toml")
+    qtbot.addWidget(pad)
+    pad.punctuation_action.trigger()
+    assert pad.engine.config.chinese_punctuation is False  # applied for this session
+    assert "Settings not saved" in pad.statusBar().currentMessage()
