@@ -22,6 +22,8 @@ CASES = [
     (1, 130, 2, 16, 32, "softplus", True),
     (2, 40, 1, 32, 32, "bounded", False),
     (1, 129, 1, 32, 32, "bounded", True),
+    (1, 1, 1, 16, 16, "none", True),  # one token: three empty 16-row blocks
+    (2, 17, 1, 32, 16, "softplus", False),  # a block with one valid row
 ]
 IDS = [f"B{c[0]}-T{c[1]}-H{c[2]}-K{c[3]}-V{c[4]}-{c[5]}-{'h0' if c[6] else 'no_h0'}" for c in CASES]
 GRAD_NAMES = ["q", "k", "v", "g", "beta", "h0"]
