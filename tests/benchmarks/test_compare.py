@@ -15,25 +15,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def run_compare(tmp_path, cache, peers, learn=False):
     log = tmp_path / "log.jsonl"
-    log.write_text(
-        '{"keys": "nihao", "text": "你好"}\n{"keys": "xianzai", "text": "现在"}\n', encoding="utf-8"
-    )
+    log.write_text('{"keys": "nihao", "text": "你好"}\n{"keys": "xianzai", "text": "现在"}\n',
+                   encoding="utf-8")
     out = tmp_path / "c.json"
-    args = [
-        sys.executable,
-        str(ROOT / "main.py"),
-        "--cache-dir",
-        str(cache),
-        "compare",
-        str(log),
-        "--peers",
-        peers,
-        "--json",
-        str(out),
-        "--plot",
-        str(tmp_path / "c.png"),
-        "--quiet",
-    ]
+    args = [sys.executable, str(ROOT / "main.py"), "--cache-dir", str(cache), "compare", str(log),
+            "--peers", peers, "--json", str(out), "--plot", str(tmp_path / "c.png"), "--quiet"]
     if learn:
         args.append("--learn")
     r = subprocess.run(args, capture_output=True, text=True, cwd=ROOT, timeout=600)

@@ -18,14 +18,8 @@ def decode(keys: str, nbest: int = 10):
 def test_lattice_lays_words_over_every_reading():
     lattice, _ = decode("xianzai")
     spans = {(w.text, w.start, w.end) for ws in lattice.words_to for w in ws}
-    assert {
-        ("现在", 0, 7),
-        ("先在", 0, 7),
-        ("西", 0, 2),
-        ("安", 2, 4),
-        ("西安", 0, 4),
-        ("在", 4, 7),
-    } <= spans
+    assert {("现在", 0, 7), ("先在", 0, 7), ("西", 0, 2), ("安", 2, 4), ("西安", 0, 4),
+            ("在", 4, 7)} <= spans
 
 
 def test_words_from_are_longest_first():
@@ -76,5 +70,6 @@ def test_incremental_decoding_matches_from_scratch():
     for i in range(1, len(keys) + 1):
         lattice = builder.build(seg.segment(keys[:i]), lattice)
         inc, state = dec.decode(lattice, None, state)
-        fresh, _ = Decoder(lm).decode(LatticeBuilder(lex, lm.unigram).build(seg.segment(keys[:i])))
+        fresh, _ = Decoder(lm).decode(LatticeBuilder(lex, lm.unigram).build(
+            seg.segment(keys[:i])))
         assert [s.text for s in inc] == [s.text for s in fresh], keys[:i]

@@ -68,7 +68,8 @@ def test_common_typos_are_corrected_with_a_penalty(keys, fixed):
     g = Segmentor().segment(keys)
     typo = [e for e in g.edges() if e.kind == EdgeKind.TYPO and e.pattern == fixed]
     assert typo and typo[0].penalty < 0
-    assert not [e for e in Segmentor(typos=False).segment(keys).edges() if e.kind == EdgeKind.TYPO]
+    assert not [e for e in Segmentor(typos=False).segment(keys).edges()
+                if e.kind == EdgeKind.TYPO]
 
 
 def test_unexplained_letters_pass_through():
@@ -87,10 +88,8 @@ def test_edges_before_a_node_do_not_depend_on_later_keys():
     seg = Segmentor()
     short, long = seg.segment("zhongguo"), seg.segment("zhongguoren")
     for j in range(len("zhongguo")):
-        a = sorted(
-            (e.start, e.end, e.pattern, e.kind) for es in short.edges_from for e in es if e.end <= j
-        )
-        b = sorted(
-            (e.start, e.end, e.pattern, e.kind) for es in long.edges_from for e in es if e.end <= j
-        )
+        a = sorted((e.start, e.end, e.pattern, e.kind) for es in short.edges_from for e in es
+                   if e.end <= j)
+        b = sorted((e.start, e.end, e.pattern, e.kind) for es in long.edges_from for e in es
+                   if e.end <= j)
         assert a == b

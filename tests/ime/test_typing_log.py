@@ -18,21 +18,15 @@ from ime.typing_log import (
 
 def test_read_log_reports_bad_records_with_line_numbers(tmp_path):
     p = tmp_path / "log.jsonl"
-    p.write_text(
-        "\n".join(
-            [
-                json.dumps({"keys": "nihao", "text": "你好", "context": "大家好，", "extra": 1}),
-                "",
-                "{not json",
-                json.dumps({"keys": "nihao"}),
-                json.dumps({"keys": "Ni hao", "text": "你好"}),
-                json.dumps({"keys": "xi'an", "text": "西安", "session": "u1", "ts": 1.5}),
-                json.dumps(["keys", "text"]),
-            ]
-        )
-        + "\n",
-        encoding="utf-8",
-    )
+    p.write_text("\n".join([
+        json.dumps({"keys": "nihao", "text": "你好", "context": "大家好，", "extra": 1}),
+        "",
+        "{not json",
+        json.dumps({"keys": "nihao"}),
+        json.dumps({"keys": "Ni hao", "text": "你好"}),
+        json.dumps({"keys": "xi'an", "text": "西安", "session": "u1", "ts": 1.5}),
+        json.dumps(["keys", "text"]),
+    ]) + "\n", encoding="utf-8")
     good, bad = read_log(p)
     assert [r.text for r in good] == ["你好", "西安"]
     assert good[0].context == "大家好，" and good[1].session == "u1" and good[1].ts == 1.5
@@ -47,9 +41,7 @@ def test_write_then_read_round_trips(tmp_path):
     good, bad = read_log(p)
     assert not bad
     assert [(r.keys, r.text, r.context, r.session, r.ts) for r in good] == [
-        ("nihao", "你好", "上文", None, None),
-        ("zgrm", "中国人民", "", "s", 3.0),
-    ]
+        ("nihao", "你好", "上文", None, None), ("zgrm", "中国人民", "", "s", 3.0)]
 
 
 def test_clauses_split_at_punctuation_and_keep_context():
@@ -66,17 +58,14 @@ def test_keys_for_modes():
     import random
 
     mixed = keys_for(["zhong", "guo", "ren"], "mixed", random.Random(1))
-    assert mixed.replace("'", "") in {
-        a + b + c for a in ("zhong", "z") for b in ("guo", "g") for c in ("ren", "r")
-    }
+    assert mixed.replace("'", "") in {a + b + c for a in ("zhong", "z") for b in ("guo", "g")
+                                      for c in ("ren", "r")}
 
 
 def test_make_log_uses_pypinyin_and_v_for_u_umlaut():
     recs = list(make_log("我们去西安，女儿很高兴！"))
-    assert [(r.keys, r.text) for r in recs] == [
-        ("womenquxi'an", "我们去西安"),
-        ("nv'erhengaoxing", "女儿很高兴"),
-    ]
+    assert [(r.keys, r.text) for r in recs] == [("womenquxi'an", "我们去西安"),
+                                                ("nv'erhengaoxing", "女儿很高兴")]
     assert recs[1].context == "我们去西安，"
 
 
@@ -92,12 +81,8 @@ def test_recorder_appends_valid_private_jsonl(tmp_path):
 
 
 def test_replay_metrics_on_a_tiny_log(tiny_engine):
-    recs = [
-        LogRecord("nihao", "你好"),
-        LogRecord("xianzai", "先在"),
-        LogRecord("xianzai", "现在"),
-        LogRecord("nihao", "你泥"),
-    ]
+    recs = [LogRecord("nihao", "你好"), LogRecord("xianzai", "先在"),
+            LogRecord("xianzai", "现在"), LogRecord("nihao", "你泥")]
     results, summary = replay(tiny_engine, recs, window=2)
     assert summary["records"] == 4
     assert results[0].hits == {1: True, 5: True, 10: True}

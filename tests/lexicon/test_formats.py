@@ -34,31 +34,18 @@ ENTRIES = [
 # ---- pinyin ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "text, expected",
-    [
-        ("xian zai", ("xian", "zai")),
-        ("xian'zai", ("xian", "zai")),
-        ("Zhōng guó", ("zhong", "guo")),
-        ("zhong1 guo2", ("zhong", "guo")),
-        ("lü4 se4", ("lv", "se")),
-        ("lu:4", ("lv",)),
-        ("lüè", ("lve",)),
-        ("nue", ("nve",)),
-        ("lve", ("lve",)),
-    ],
-    ids=[
-        "spaces",
-        "apostrophe",
-        "tone-marks",
-        "tone-numbers",
-        "u-umlaut",
-        "u-colon",
-        "lue-marked",
-        "nue",
-        "lve",
-    ],
-)
+@pytest.mark.parametrize("text, expected", [
+    ("xian zai", ("xian", "zai")),
+    ("xian'zai", ("xian", "zai")),
+    ("Zhōng guó", ("zhong", "guo")),
+    ("zhong1 guo2", ("zhong", "guo")),
+    ("lü4 se4", ("lv", "se")),
+    ("lu:4", ("lv",)),
+    ("lüè", ("lve",)),
+    ("nue", ("nve",)),
+    ("lve", ("lve",)),
+], ids=["spaces", "apostrophe", "tone-marks", "tone-numbers", "u-umlaut", "u-colon",
+        "lue-marked", "nue", "lve"])
 def test_normalize_pinyin(text: str, expected: tuple[str, ...]) -> None:
     assert normalize_pinyin(text) == expected
 
@@ -143,12 +130,8 @@ def test_read_rime_with_columns_comments_and_missing_weights(tmp_path: Path) -> 
     )
     got = read_entries(path, "rime")
     assert [(e.word, e.syllables) for e in got] == [
-        ("你好", ("ni", "hao")),
-        ("再见", ("zai", "jian")),
-        ("绿", ("lv",)),
-        ("好", ("hao",)),
-        ("行", ("xing",)),
-    ]
+        ("你好", ("ni", "hao")), ("再见", ("zai", "jian")), ("绿", ("lv",)), ("好", ("hao",)),
+        ("行", ("xing",))]
     total = 30 + 10 + 0.5  # a weight of 0 counts as half the smallest count
     assert got[0].logp == pytest.approx(math.log(30 / total))
     assert got[1].logp == pytest.approx(math.log(10 / total))
@@ -159,13 +142,10 @@ def test_read_rime_with_columns_comments_and_missing_weights(tmp_path: Path) -> 
 
 def test_read_libime_quoted_and_unweighted(tmp_path: Path) -> None:
     path = tmp_path / "dict.txt"
-    path.write_text("倪辉 ni'hui 0.0\n\"小企鹅\" xiao'qi'e\n好 hao -1\n", encoding="utf-8")
+    path.write_text('倪辉 ni\'hui 0.0\n"小企鹅" xiao\'qi\'e\n好 hao -1\n', encoding="utf-8")
     got = read_entries(path, "libime")
     assert [(e.word, e.syllables) for e in got] == [
-        ("倪辉", ("ni", "hui")),
-        ("小企鹅", ("xiao", "qi", "e")),
-        ("好", ("hao",)),
-    ]
+        ("倪辉", ("ni", "hui")), ("小企鹅", ("xiao", "qi", "e")), ("好", ("hao",))]
     assert got[0].logp == got[1].logp == DEFAULT_LOGP  # 0: libime's neutral weight
     assert got[2].logp == pytest.approx(DEFAULT_LOGP - math.log(10))
 
@@ -173,40 +153,25 @@ def test_read_libime_quoted_and_unweighted(tmp_path: Path) -> None:
 # ---- bad and truncated files -------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "fmt, text, line, needle",
-    [
-        ("tsv", "你好\tni hao\t-1\n", 1, "header"),
-        ("tsv", f"{TSV_HEADER}\n你好\tni hao\t-1\n现在\txian zai\t-2\n中国\tzhong", 4, "got 2"),
-        ("libime", "你好 ni'hao 0\n中国人 zhong'guo", 2, "3 characters but 2 syllables"),
-        ("tsv", f"{TSV_HEADER}\n你好\tni hao\t-1\n你好\tni hao\tabc\n", 3, "not a number"),
-        ("tsv", f"{TSV_HEADER}\n你好\tni hao\t0.5\n", 2, "above 0"),
-        ("libime", "你好 ni'hao 0\n中国 zhong'gup 0\n", 2, "gup"),
-        ("libime", "你好 ni'hao 0\n中国\n", 2, "1 fields"),
-        ("libime", "\"你好 ni'hao 0\n", 1, "unterminated"),
-        ("rime", "---\nname: x\n...\n你好\tni hao\t3\n你\tni hao\t1\n", 5, "1 character"),
-        ("rime", "---\nname: x\n...\n你好\tni hao\t-3\n", 4, "negative"),
-        ("rime", "---\nname: x\n...\n你好\n", 4, "no pinyin"),
-        ("rime", "---\nname: x\nsort: by_weight\n你好\tni hao\t3\n", 4, "never closed"),
-    ],
-    ids=[
-        "tsv-no-header",
-        "tsv-truncated",
-        "libime-truncated",
-        "tsv-bad-number",
-        "tsv-positive",
+@pytest.mark.parametrize("fmt, text, line, needle", [
+    ("tsv", "你好\tni hao\t-1\n", 1, "header"),
+    ("tsv", f"{TSV_HEADER}\n你好\tni hao\t-1\n现在\txian zai\t-2\n中国\tzhong", 4, "got 2"),
+    ("libime", "你好 ni'hao 0\n中国人 zhong'guo", 2, "3 characters but 2 syllables"),
+    ("tsv", f"{TSV_HEADER}\n你好\tni hao\t-1\n你好\tni hao\tabc\n", 3, "not a number"),
+    ("tsv", f"{TSV_HEADER}\n你好\tni hao\t0.5\n", 2, "above 0"),
+    ("libime", "你好 ni'hao 0\n中国 zhong'gup 0\n", 2, "gup"),
+    ("libime", "你好 ni'hao 0\n中国\n", 2, "1 fields"),
+    ("libime", '"你好 ni\'hao 0\n', 1, "unterminated"),
+    ("rime", "---\nname: x\n...\n你好\tni hao\t3\n你\tni hao\t1\n", 5, "1 character"),
+    ("rime", "---\nname: x\n...\n你好\tni hao\t-3\n", 4, "negative"),
+    ("rime", "---\nname: x\n...\n你好\n", 4, "no pinyin"),
+    ("rime", "---\nname: x\nsort: by_weight\n你好\tni hao\t3\n", 4, "never closed"),
+], ids=["tsv-no-header", "tsv-truncated", "libime-truncated", "tsv-bad-number", "tsv-positive",
         "libime-syllable",
-        "libime-fields",
-        "libime-quote",
-        "rime-count",
-        "rime-negative",
-        "rime-no-code",
-        "rime-open-header",
-    ],
-)
-def test_bad_text_file_names_file_and_line(
-    tmp_path: Path, fmt: str, text: str, line: int, needle: str
-) -> None:
+        "libime-fields", "libime-quote", "rime-count", "rime-negative", "rime-no-code",
+        "rime-open-header"])
+def test_bad_text_file_names_file_and_line(tmp_path: Path, fmt: str, text: str, line: int,
+                                           needle: str) -> None:
     path = tmp_path / "bad.dict"
     path.write_text(text, encoding="utf-8")
     with pytest.raises(FormatError) as err:
@@ -243,22 +208,14 @@ def _utf16_field(text: str, size: int) -> bytes:
     return raw + b"\x00" * (size - len(raw))
 
 
-def make_scel(
-    groups: list[tuple[list[str], list[str]]],
-    name: str = "测试词库",
-    pinyin_table: tuple[str, ...] = ("ce", "ci", "shi", "tiao", "lve", "zhong", "guo"),
-    claim_groups: int | None = None,
-) -> bytes:
+def make_scel(groups: list[tuple[list[str], list[str]]], name: str = "测试词库",
+              pinyin_table: tuple[str, ...] = ("ce", "ci", "shi", "tiao", "lve", "zhong", "guo"),
+              claim_groups: int | None = None) -> bytes:
     """A .scel file from the documented layout: `groups` = [(syllables, words sharing them)]."""
     head = bytearray(0x2628)
     head[0:12] = b"\x40\x15\x00\x00\x44\x43\x53\x01\x01\x00\x00\x00"
-    struct.pack_into(
-        "<II",
-        head,
-        0x120,
-        len(groups) if claim_groups is None else claim_groups,
-        sum(len(ws) for _, ws in groups),
-    )
+    struct.pack_into("<II", head, 0x120, len(groups) if claim_groups is None else claim_groups,
+                     sum(len(ws) for _, ws in groups))
     head[0x130:0x338] = _utf16_field(name, 0x338 - 0x130)
     head[0x338:0x540] = _utf16_field("测试", 0x540 - 0x338)
     head[0x540:0xD40] = _utf16_field("一个手工做的细胞词库", 0xD40 - 0x540)
@@ -267,7 +224,7 @@ def make_scel(
     for i, py in enumerate(pinyin_table):
         raw = py.encode("utf-16-le")
         table += struct.pack("<HH", i, len(raw)) + raw
-    head[0x1540 : 0x1540 + len(table)] = table
+    head[0x1540:0x1540 + len(table)] = table
     body = bytearray()
     index = {py: i for i, py in enumerate(pinyin_table)}
     for sylls, words in groups:
@@ -280,11 +237,8 @@ def make_scel(
     return bytes(head + body)
 
 
-SCEL_GROUPS = [
-    (["ce", "shi"], ["测试", "侧室"]),
-    (["ci", "tiao"], ["词条"]),
-    (["zhong", "guo"], ["中国"]),
-]
+SCEL_GROUPS = [(["ce", "shi"], ["测试", "侧室"]), (["ci", "tiao"], ["词条"]),
+               (["zhong", "guo"], ["中国"])]
 
 
 def test_scel_is_parsed(tmp_path: Path) -> None:
@@ -292,11 +246,8 @@ def test_scel_is_parsed(tmp_path: Path) -> None:
     path.write_bytes(make_scel(SCEL_GROUPS))
     got = read_entries(path, "scel")
     assert [(e.word, e.syllables) for e in got] == [
-        ("测试", ("ce", "shi")),
-        ("侧室", ("ce", "shi")),
-        ("词条", ("ci", "tiao")),
-        ("中国", ("zhong", "guo")),
-    ]
+        ("测试", ("ce", "shi")), ("侧室", ("ce", "shi")), ("词条", ("ci", "tiao")),
+        ("中国", ("zhong", "guo"))]
     assert all(e.logp == DEFAULT_LOGP for e in got)
     info = read_scel_info(path)
     assert (info.name, info.type, info.groups, info.words) == ("测试词库", "测试", 3, 4)

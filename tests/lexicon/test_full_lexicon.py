@@ -7,18 +7,15 @@ import pytest
 pytestmark = pytest.mark.needs_lexicon
 
 
-@pytest.mark.parametrize(
-    "keys,top1",
-    [
-        ("woshizhongguoren", "我是中国人"),
-        ("jintiantianqizhenhao", "今天天气真好"),
-        ("zhongguorenmindaxue", "中国人民大学"),
-        ("shurufa", "输入法"),
-        ("xi'an", "西安"),
-        ("xianzai", "现在"),
-        ("nihao", "你好"),
-    ],
-)
+@pytest.mark.parametrize("keys,top1", [
+    ("woshizhongguoren", "我是中国人"),
+    ("jintiantianqizhenhao", "今天天气真好"),
+    ("zhongguorenmindaxue", "中国人民大学"),
+    ("shurufa", "输入法"),
+    ("xi'an", "西安"),
+    ("xianzai", "现在"),
+    ("nihao", "你好"),
+])
 def test_top1(full_engine, keys, top1):
     assert full_engine.convert(keys)[0].text == top1
 
@@ -39,9 +36,8 @@ def test_typo_is_corrected(full_engine):
 def test_fuzzy_pairs_when_configured(full_engine):
     from ime.engine import Engine
 
-    e = Engine(
-        full_engine.lexicon, full_engine.bigram, full_engine.config.with_(fuzzy=frozenset({"z/zh"}))
-    )
+    e = Engine(full_engine.lexicon, full_engine.bigram,
+               full_engine.config.with_(fuzzy=frozenset({"z/zh"})))
     assert "中国" in [c.text for c in e.convert("zongguo")[:3]]
     assert "中国" not in [c.text for c in full_engine.convert("zongguo")[:3]]
 

@@ -24,44 +24,15 @@ from lexicon.user_lexicon import UserEntry, UserLexicon
 
 # (word, syllables, log P(reading | word)) and a corpus count per word
 SYSTEM = [
-    ("你", ("ni",), 0.0),
-    ("好", ("hao",), 0.0),
-    ("现", ("xian",), 0.0),
-    ("先", ("xian",), 0.0),
-    ("在", ("zai",), 0.0),
-    ("再", ("zai",), 0.0),
-    ("测", ("ce",), 0.0),
-    ("侧", ("ce",), 0.0),
-    ("试", ("shi",), 0.0),
-    ("是", ("shi",), 0.0),
-    ("词", ("ci",), 0.0),
-    ("此", ("ci",), 0.0),
-    ("条", ("tiao",), 0.0),
-    ("行", ("xing",), math.log(0.7)),
-    ("行", ("hang",), math.log(0.3)),
-    ("你好", ("ni", "hao"), 0.0),
-    ("现在", ("xian", "zai"), 0.0),
-    ("测试", ("ce", "shi"), 0.0),
+    ("你", ("ni",), 0.0), ("好", ("hao",), 0.0),
+    ("现", ("xian",), 0.0), ("先", ("xian",), 0.0), ("在", ("zai",), 0.0), ("再", ("zai",), 0.0),
+    ("测", ("ce",), 0.0), ("侧", ("ce",), 0.0), ("试", ("shi",), 0.0), ("是", ("shi",), 0.0),
+    ("词", ("ci",), 0.0), ("此", ("ci",), 0.0), ("条", ("tiao",), 0.0),
+    ("行", ("xing",), math.log(0.7)), ("行", ("hang",), math.log(0.3)),
+    ("你好", ("ni", "hao"), 0.0), ("现在", ("xian", "zai"), 0.0), ("测试", ("ce", "shi"), 0.0),
 ]
-COUNTS = {
-    "你": 50,
-    "好": 40,
-    "现": 5,
-    "先": 20,
-    "在": 60,
-    "再": 15,
-    "测": 2,
-    "侧": 1,
-    "试": 3,
-    "是": 90,
-    "词": 4,
-    "此": 6,
-    "条": 8,
-    "行": 30,
-    "你好": 25,
-    "现在": 35,
-    "测试": 10,
-}
+COUNTS = {"你": 50, "好": 40, "现": 5, "先": 20, "在": 60, "再": 15, "测": 2, "侧": 1, "试": 3,
+          "是": 90, "词": 4, "此": 6, "条": 8, "行": 30, "你好": 25, "现在": 35, "测试": 10}
 NEW_WORD = "测试词条"
 
 
@@ -77,13 +48,8 @@ def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         counts[lexicon.words[w]] = c
     lex_logp = np.log((counts + 0.5) / (counts.sum() + 0.5 * V))
     ids = lexicon.words
-    clauses = [
-        [ids["你好"]],
-        [ids["现在"], ids["是"]],
-        [ids["测试"], ids["词"], ids["条"]],
-        [ids["在"], ids["行"]],
-        [ids["你"], ids["好"]],
-    ]
+    clauses = [[ids["你好"]], [ids["现在"], ids["是"]], [ids["测试"], ids["词"], ids["条"]],
+               [ids["在"], ids["行"]], [ids["你"], ids["好"]]]
     model = estimate_kneser_ney(clauses, lex_logp)
     lexicon.save(d)
     model.save(d / "bigram.npz")
@@ -98,7 +64,8 @@ def user_db(tmp_path: Path) -> Path:
 
 
 def run(cache_dir: Path, user_db: Path, *argv: str) -> int:
-    return main.main(["--cache-dir", str(cache_dir), "--user-db", str(user_db), "lexicon", *argv])
+    return main.main(["--cache-dir", str(cache_dir), "--user-db", str(user_db), "lexicon",
+                      *argv])
 
 
 def load(cache_dir: Path) -> tuple[SystemLexicon, BigramModel]:
@@ -124,18 +91,16 @@ def _sibling(name: str) -> ModuleType:
 
 
 def write_tsv(path: Path, rows: list[tuple[str, str, float]]) -> Path:
-    path.write_text(
-        TSV_HEADER + "\n" + "".join(f"{w}\t{p}\t{lp}\n" for w, p, lp in rows), encoding="utf-8"
-    )
+    path.write_text(TSV_HEADER + "\n" + "".join(f"{w}\t{p}\t{lp}\n" for w, p, lp in rows),
+                    encoding="utf-8")
     return path
 
 
 # ---- export ------------------------------------------------------------------------------------
 
 
-def test_full_export_is_every_system_entry_best_first(
-    cache_dir: Path, user_db: Path, tmp_path: Path
-) -> None:
+def test_full_export_is_every_system_entry_best_first(cache_dir: Path, user_db: Path,
+                                                      tmp_path: Path) -> None:
     out = tmp_path / "all.tsv"
     assert run(cache_dir, user_db, "export", "--format", "tsv", "--out", str(out)) == 0
     got = read_entries(out, "tsv")
@@ -147,37 +112,30 @@ def test_full_export_is_every_system_entry_best_first(
     assert [e.logp for e in got] == sorted((e.logp for e in got), reverse=True)
 
 
-def test_export_merges_learned_promoted_and_forgotten(
-    cache_dir: Path, user_db: Path, tmp_path: Path
-) -> None:
+def test_export_merges_learned_promoted_and_forgotten(cache_dir: Path, user_db: Path,
+                                                      tmp_path: Path) -> None:
     lexicon, bigram = load(cache_dir)
     store = UserLexicon(user_db)
     tick = store.tick
-    store.put_many(
-        [
-            UserEntry(NEW_WORD, ("ce", "shi", "ci", "tiao"), 0.75, 0.0, 3, tick, False, "learned"),
-            UserEntry(
-                "此条", ("ci", "tiao"), 0.3, 0.0, 1, tick, False, "learned"
-            ),  # below threshold
-            UserEntry("现在", ("xian", "zai"), 0.3, 0.5, 5, tick, False, "system"),  # demoted
-            UserEntry("现", ("xian",), 0.6, 0.5, 2, tick, False, "system"),  # promoted
-            UserEntry("行", ("hang",), 0.0, 0.5, 0, tick, True, "system"),  # forgotten
-        ]
-    )
+    store.put_many([
+        UserEntry(NEW_WORD, ("ce", "shi", "ci", "tiao"), 0.75, 0.0, 3, tick, False, "learned"),
+        UserEntry("此条", ("ci", "tiao"), 0.3, 0.0, 1, tick, False, "learned"),  # below threshold
+        UserEntry("现在", ("xian", "zai"), 0.3, 0.5, 5, tick, False, "system"),  # demoted
+        UserEntry("现", ("xian",), 0.6, 0.5, 2, tick, False, "system"),  # promoted
+        UserEntry("行", ("hang",), 0.0, 0.5, 0, tick, True, "system"),  # forgotten
+    ])
     store.close()
 
     out = tmp_path / "all.tsv"
     assert run(cache_dir, user_db, "export", "--format", "tsv", "--out", str(out)) == 0
     got = {(e.word, e.syllables): e.logp for e in read_entries(out, "tsv")}
     assert got[(NEW_WORD, ("ce", "shi", "ci", "tiao"))] == pytest.approx(
-        min(lk.NEW_WORD_LOGP + lk.score_adjustment(0.75, system_word=False), 0.0)
-    )
+        min(lk.NEW_WORD_LOGP + lk.score_adjustment(0.75, system_word=False), 0.0))
     for word, sylls, L in (("现在", ("xian", "zai"), 0.3), ("现", ("xian",), 0.6)):
         base = system_logp(lexicon, bigram, word, sylls)
         assert base is not None
         assert got[(word, sylls)] == pytest.approx(
-            min(base + lk.score_adjustment(L, system_word=True), 0.0)
-        )
+            min(base + lk.score_adjustment(L, system_word=True), 0.0))
     assert got[("现在", ("xian", "zai"))] < system_logp(lexicon, bigram, "现在", ("xian", "zai"))
     assert got[("现", ("xian",))] > system_logp(lexicon, bigram, "现", ("xian",))
     assert ("此条", ("ci", "tiao")) not in got
@@ -188,16 +146,14 @@ def test_export_merges_learned_promoted_and_forgotten(
     assert run(cache_dir, user_db, "export", "--out", str(mine), "--user-only") == 0
     assert mine.stat().st_mode & 0o777 == 0o600
     exported = [(e.word, e.syllables) for e in read_entries(mine, "rime")]
-    assert sorted(exported) == sorted(
-        [("现在", ("xian", "zai")), ("现", ("xian",)), (NEW_WORD, ("ce", "shi", "ci", "tiao"))]
-    )
+    assert sorted(exported) == sorted([("现在", ("xian", "zai")), ("现", ("xian",)),
+                                       (NEW_WORD, ("ce", "shi", "ci", "tiao"))])
     logps = [got[k] for k in exported]
     assert logps == sorted(logps, reverse=True)  # best first, as in the full export
 
 
-def test_export_errors_are_one_line(
-    cache_dir: Path, user_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_export_errors_are_one_line(cache_dir: Path, user_db: Path, tmp_path: Path,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
     assert run(cache_dir, user_db, "export", "--out", str(tmp_path / "no" / "x.tsv")) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "no such directory" in err and err.count("\n") == 1
@@ -213,15 +169,13 @@ def _word_candidates(engine: Engine, keys: str) -> set[str]:
     return {w.text for c in engine.convert(keys) for w in c.words}
 
 
-def test_imported_word_becomes_a_candidate(
-    cache_dir: Path, user_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_imported_word_becomes_a_candidate(cache_dir: Path, user_db: Path, tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
     lexicon, bigram = load(cache_dir)
     learner = open_learner(user_db)
     try:
-        assert NEW_WORD not in _word_candidates(
-            Engine(lexicon, bigram, learner=learner), "ceshicitiao"
-        )
+        assert NEW_WORD not in _word_candidates(Engine(lexicon, bigram, learner=learner),
+                                                "ceshicitiao")
     finally:
         learner.close()
 
@@ -241,18 +195,16 @@ def test_imported_word_becomes_a_candidate(
         learner.close()
 
 
-def test_import_system_word_only_if_higher(cache_dir: Path, user_db: Path, tmp_path: Path) -> None:
+def test_import_system_word_only_if_higher(cache_dir: Path, user_db: Path,
+                                           tmp_path: Path) -> None:
     lexicon, bigram = load(cache_dir)
     base_now = system_logp(lexicon, bigram, "现", ("xian",))
     base_first = system_logp(lexicon, bigram, "先", ("xian",))
     assert base_now is not None and base_first is not None and base_now < -3.0
-    src = write_tsv(
-        tmp_path / "sys.tsv",
-        [
-            ("现", "xian", base_now + 2.4),  # higher: raised so that the score matches
-            ("先", "xian", base_first - 3.0),  # lower: the system's score stays
-        ],
-    )
+    src = write_tsv(tmp_path / "sys.tsv", [
+        ("现", "xian", base_now + 2.4),  # higher: raised so that the score matches
+        ("先", "xian", base_first - 3.0),  # lower: the system's score stays
+    ])
     assert run(cache_dir, user_db, "import", str(src)) == 0
     (row,) = user_rows(user_db)
     assert row.word == "现" and row.prior == lk.SYSTEM_PRIOR and row.source == "import"
@@ -273,9 +225,9 @@ def test_import_likelihood_inverts_score_adjustment() -> None:
 
 
 @pytest.mark.parametrize("fmt", ["rime", "libime", "tsv"])
-def test_reimporting_an_export_changes_nothing(
-    cache_dir: Path, user_db: Path, tmp_path: Path, fmt: str, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_reimporting_an_export_changes_nothing(cache_dir: Path, user_db: Path, tmp_path: Path,
+                                               fmt: str,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / f"all.{fmt}"
     assert run(cache_dir, user_db, "export", "--format", fmt, "--out", str(out)) == 0
     capsys.readouterr()
@@ -284,15 +236,13 @@ def test_reimporting_an_export_changes_nothing(
     assert user_rows(user_db) == []
 
 
-def test_bad_file_imports_nothing(
-    cache_dir: Path, user_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_bad_file_imports_nothing(cache_dir: Path, user_db: Path, tmp_path: Path,
+                                  capsys: pytest.CaptureFixture[str]) -> None:
     good = write_tsv(tmp_path / "good.tsv", [("此条", "ci tiao", -6.0)])
     assert run(cache_dir, user_db, "import", str(good)) == 0
     before = user_rows(user_db)
-    bad = write_tsv(
-        tmp_path / "bad.tsv", [(NEW_WORD, "ce shi ci tiao", -5.0), ("现在", "xian zia", -4.0)]
-    )
+    bad = write_tsv(tmp_path / "bad.tsv", [(NEW_WORD, "ce shi ci tiao", -5.0),
+                                           ("现在", "xian zia", -4.0)])
     capsys.readouterr()
     assert run(cache_dir, user_db, "import", str(bad)) == 2
     err = capsys.readouterr().err
@@ -301,9 +251,8 @@ def test_bad_file_imports_nothing(
     assert user_rows(user_db) == before
 
 
-def test_import_scel(
-    cache_dir: Path, user_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_import_scel(cache_dir: Path, user_db: Path, tmp_path: Path,
+                     capsys: pytest.CaptureFixture[str]) -> None:
     make_scel = _sibling("test_formats").make_scel
 
     src = tmp_path / "cell.scel"
@@ -320,9 +269,8 @@ def test_import_scel(
 
 def test_forgotten_words_stay_forgotten(cache_dir: Path, user_db: Path, tmp_path: Path) -> None:
     store = UserLexicon(user_db)
-    store.put_many(
-        [UserEntry(NEW_WORD, ("ce", "shi", "ci", "tiao"), 0.0, 0.0, 2, 0, True, "learned")]
-    )
+    store.put_many([UserEntry(NEW_WORD, ("ce", "shi", "ci", "tiao"), 0.0, 0.0, 2, 0, True,
+                              "learned")])
     store.close()
     src = write_tsv(tmp_path / "w.tsv", [(NEW_WORD, "ce shi ci tiao", -3.0)])
     assert run(cache_dir, user_db, "import", str(src)) == 0
@@ -346,20 +294,17 @@ def test_export_entries_scales(cache_dir: Path, user_db: Path, tmp_path: Path) -
 
 
 def test_skip_bad_imports_the_rest_and_says_what_was_left_out(
-    cache_dir: Path, user_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    bad = write_tsv(
-        tmp_path / "bad.tsv", [(NEW_WORD, "ce shi ci tiao", -5.0), ("现在", "xian zia", -4.0)]
-    )
+        cache_dir: Path, user_db: Path, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    bad = write_tsv(tmp_path / "bad.tsv", [(NEW_WORD, "ce shi ci tiao", -5.0),
+                                           ("现在", "xian zia", -4.0)])
     assert run(cache_dir, user_db, "import", str(bad), "--skip-bad") == 0
     err = capsys.readouterr().err
     assert "skipped:" in err and "line 3" in err and "zia" in err
     assert [r.word for r in user_rows(user_db)] == [NEW_WORD]
     make_scel = _sibling("test_formats").make_scel
     src = tmp_path / "cell.scel"  # a group whose word has fewer characters than syllables
-    src.write_bytes(
-        make_scel([(["ce", "shi", "ci", "tiao"], ["测试"]), (["ci", "tiao"], ["词条"])])
-    )
+    src.write_bytes(make_scel([(["ce", "shi", "ci", "tiao"], ["测试"]), (["ci", "tiao"], ["词条"])]))
     assert run(cache_dir, user_db, "import", str(src)) == 2
     assert run(cache_dir, user_db, "import", str(src), "--skip-bad") == 0
     assert "byte offset" in capsys.readouterr().err

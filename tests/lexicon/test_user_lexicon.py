@@ -49,9 +49,7 @@ def test_failed_transaction_leaves_nothing(tmp_path):
     u.close()
 
 
-@pytest.mark.parametrize(
-    "content", [b"hello, not a database\n", b"SQLite format 3\x00" + b"\x07" * 200]
-)
+@pytest.mark.parametrize("content", [b"hello, not a database\n", b"SQLite format 3\x00" + b"\x07" * 200])
 def test_foreign_or_corrupt_files_are_refused_and_untouched(tmp_path, content):
     p = tmp_path / "user.db"
     p.write_bytes(content)
@@ -88,15 +86,9 @@ def test_two_processes_learning_at_once_lose_no_update(tmp_path):
     db = tmp_path / "u.db"
     UserLexicon(db).close()
     n = 150
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-c", WRITER, str(db), str(n), tag],
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        for tag in ("a", "b")
-    ]
+    procs = [subprocess.Popen([sys.executable, "-c", WRITER, str(db), str(n), tag], cwd=ROOT,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+             for tag in ("a", "b")]
     for p in procs:
         assert p.wait(timeout=120) == 0, p.stderr.read()
     u = UserLexicon(db)
@@ -109,12 +101,8 @@ def test_two_processes_learning_at_once_lose_no_update(tmp_path):
 def test_sigkill_mid_learning_keeps_every_committed_transaction(tmp_path):
     db = tmp_path / "u.db"
     UserLexicon(db).close()
-    p = subprocess.Popen(
-        [sys.executable, "-c", WRITER, str(db), "100000", "k"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    p = subprocess.Popen([sys.executable, "-c", WRITER, str(db), "100000", "k"], cwd=ROOT,
+                         stdout=subprocess.PIPE, text=True)
     done = 0
     for line in p.stdout:
         done = int(line)
@@ -135,39 +123,14 @@ def test_sigkill_in_the_middle_of_a_replay_with_learning(tmp_path, tiny_cache):
     import time
 
     log = tmp_path / "log.jsonl"
-    units = [
-        ("xianzai", "先在"),
-        ("xianzai", "现在"),
-        ("nihao", "你好"),
-        ("xi'an", "西安"),
-        ("zhongguoren", "中国人"),
-        ("woshi", "我是"),
-    ]
-    log.write_text(
-        "".join(
-            json.dumps({"keys": k, "text": t}, ensure_ascii=False) + "\n"
-            for _ in range(3000)
-            for k, t in units
-        ),
-        encoding="utf-8",
-    )
+    units = [("xianzai", "先在"), ("xianzai", "现在"), ("nihao", "你好"), ("xi'an", "西安"),
+             ("zhongguoren", "中国人"), ("woshi", "我是")]
+    log.write_text("".join(json.dumps({"keys": k, "text": t}, ensure_ascii=False) + "\n"
+                           for _ in range(3000) for k, t in units), encoding="utf-8")
     db = tmp_path / "user.db"
-    p = subprocess.Popen(
-        [
-            sys.executable,
-            str(ROOT / "main.py"),
-            "--cache-dir",
-            str(tiny_cache),
-            "--user-db",
-            str(db),
-            "replay",
-            str(log),
-            "--quiet",
-        ],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    p = subprocess.Popen([sys.executable, str(ROOT / "main.py"), "--cache-dir", str(tiny_cache),
+                          "--user-db", str(db), "replay", str(log), "--quiet"], cwd=ROOT,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 60
     while time.time() < deadline:  # wait until learning has written for a while
         time.sleep(0.5)

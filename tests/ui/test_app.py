@@ -42,11 +42,8 @@ def test_preedit_is_shown_inline_and_underlined(qtbot, pad: TypingPad) -> None:
     qtbot.keyClicks(pad.editor, "xianzai")
     assert pad.editor.preedit() == "xian'zai"
     layout = pad.editor.textCursor().block().layout()
-    underlined = [
-        f
-        for f in layout.formats()
-        if f.format.underlineStyle() != QTextCharFormat.UnderlineStyle.NoUnderline
-    ]
+    underlined = [f for f in layout.formats()
+                  if f.format.underlineStyle() != QTextCharFormat.UnderlineStyle.NoUnderline]
     assert underlined and underlined[0].length == len("xian'zai")
     qtbot.keyClick(pad.editor, Qt.Key.Key_Escape)
     assert pad.editor.preedit() == "" and pad.editor.toPlainText() == ""
@@ -109,8 +106,7 @@ def test_recording_is_off_by_default_and_opt_in(qtbot, pad: TypingPad) -> None:
     qtbot.keyClicks(pad.editor, "zhongguoren ")
     records, bad = read_log(log)
     assert bad == [] and [(r.keys, r.text, r.context) for r in records] == [
-        ("zhongguoren", "中国人", "你好")
-    ]
+        ("zhongguoren", "中国人", "你好")]
     assert stat.S_IMODE(log.stat().st_mode) == 0o600
 
     pad.recording_action.trigger()
@@ -121,11 +117,8 @@ def test_recording_is_off_by_default_and_opt_in(qtbot, pad: TypingPad) -> None:
 def test_clicking_a_candidate_commits_it(qtbot, pad: TypingPad) -> None:
     qtbot.keyClicks(pad.editor, "nihao")
     second = pad.candidate_window.state.candidates[1].text
-    qtbot.mouseClick(
-        pad.candidate_window,
-        Qt.MouseButton.LeftButton,
-        pos=pad.candidate_window.candidate_rect(1).center(),
-    )
+    qtbot.mouseClick(pad.candidate_window, Qt.MouseButton.LeftButton,
+                     pos=pad.candidate_window.candidate_rect(1).center())
     assert pad.editor.toPlainText() == second
 
 
@@ -142,9 +135,8 @@ def test_a_click_in_the_editor_commits_the_letters(qtbot, pad: TypingPad) -> Non
     pad.editor.moveCursor(QTextCursor.MoveOperation.End)
     qtbot.keyClicks(pad.editor, "nihao")
     assert pad.editor.preedit() == "ni'hao"
-    qtbot.mouseClick(
-        pad.editor.viewport(), Qt.MouseButton.LeftButton, pos=pad.editor.viewport().rect().center()
-    )
+    qtbot.mouseClick(pad.editor.viewport(), Qt.MouseButton.LeftButton,
+                     pos=pad.editor.viewport().rect().center())
     assert pad.editor.toPlainText() == "你好nihao"
     assert pad.editor.preedit() == "" and not pad.candidate_window.isVisible()
 

@@ -65,9 +65,8 @@ def shift_letter(rig: Rig, letter: str) -> None:
     """Shift+letter as a keyboard sends it (QTest would send the lowercase text)."""
     k = Qt.Key(ord(letter.upper()))
     for kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
-        QApplication.sendEvent(
-            rig.editor, QKeyEvent(kind, k, Qt.KeyboardModifier.ShiftModifier, letter.upper())
-        )
+        QApplication.sendEvent(rig.editor, QKeyEvent(kind, k, Qt.KeyboardModifier.ShiftModifier,
+                                                     letter.upper()))
 
 
 def test_typing_nihao_shows_nihao(qtbot, rig: Rig) -> None:
@@ -116,14 +115,9 @@ def test_a_partial_pick_keeps_composing(qtbot, rig: Rig) -> None:
     assert rig.committed[0].startswith("中国") and len(rig.committed[0]) == 3
 
 
-@pytest.mark.parametrize(
-    ("forward", "back"),
-    [
-        (Qt.Key.Key_Equal, Qt.Key.Key_Minus),
-        (Qt.Key.Key_PageDown, Qt.Key.Key_PageUp),
-    ],
-    ids=["minus-equal", "page-keys"],
-)
+@pytest.mark.parametrize(("forward", "back"), [
+    (Qt.Key.Key_Equal, Qt.Key.Key_Minus), (Qt.Key.Key_PageDown, Qt.Key.Key_PageUp),
+], ids=["minus-equal", "page-keys"])
 def test_paging(qtbot, rig: Rig, forward: Qt.Key, back: Qt.Key) -> None:
     qtbot.keyClicks(rig.editor, "zhongguoren")
     first = rig.texts()
@@ -143,9 +137,8 @@ def test_window_clicks_select_and_page(qtbot, rig: Rig) -> None:
     rig.window.page_requested.emit(1)  # what a click on › emits
     assert rig.window.state.page == 1
     second = rig.texts()
-    qtbot.mouseClick(
-        rig.window, Qt.MouseButton.LeftButton, pos=rig.window.candidate_rect(1).center()
-    )
+    qtbot.mouseClick(rig.window, Qt.MouseButton.LeftButton,
+                     pos=rig.window.candidate_rect(1).center())
     assert rig.preedits[-1].startswith(second[1])
 
 
@@ -300,9 +293,7 @@ def test_recording_writes_a_valid_private_log(qtbot, make_engine, tmp_path) -> N
     records, bad = read_log(log)
     assert bad == []
     assert [(r.keys, r.text, r.context) for r in records] == [
-        ("nihao", "你好", "大家好，"),
-        ("woshi", "我是", "大家好，你好"),
-    ]
+        ("nihao", "你好", "大家好，"), ("woshi", "我是", "大家好，你好")]
     assert all(r.ts is not None for r in records)
     assert stat.S_IMODE(log.stat().st_mode) == 0o600
 

@@ -18,24 +18,12 @@ def cand(text: str, kind: CandidateKind = CandidateKind.WORD, learned: bool = Fa
     return Candidate(text, kind, len(text), 0.0, (), learned)
 
 
-def state(
-    texts: list[str],
-    highlighted: int = 0,
-    page: int = 0,
-    page_count: int = 1,
-    preedit: str = "ni'hao",
-) -> EngineState:
-    return EngineState(
-        keys=preedit.replace("'", "").replace(" ", ""),
-        preedit=preedit,
-        cursor=len(preedit),
-        candidates=tuple(cand(t) for t in texts),
-        highlighted=highlighted,
-        page=page,
-        page_count=page_count,
-        page_size=5,
-        committed="",
-    )
+def state(texts: list[str], highlighted: int = 0, page: int = 0, page_count: int = 1,
+          preedit: str = "ni'hao") -> EngineState:
+    return EngineState(keys=preedit.replace("'", "").replace(" ", ""), preedit=preedit,
+                       cursor=len(preedit), candidates=tuple(cand(t) for t in texts),
+                       highlighted=highlighted, page=page, page_count=page_count, page_size=5,
+                       committed="")
 
 
 NIHAO = ["你好", "你号", "倪好", "拟好", "昵好"]
@@ -73,19 +61,11 @@ def test_highlighted_candidate_is_drawn_with_the_highlight_colour(window: Candid
     assert colour_at(0) == highlight
 
 
-@pytest.mark.parametrize(
-    ("page", "pages", "prev", "next_"),
-    [
-        (0, 1, False, False),
-        (0, 3, False, True),
-        (1, 3, True, True),
-        (2, 3, True, False),
-    ],
-    ids=["single", "first", "middle", "last"],
-)
-def test_page_arrows_follow_the_page(
-    window: CandidateWindow, page: int, pages: int, prev: bool, next_: bool
-) -> None:
+@pytest.mark.parametrize(("page", "pages", "prev", "next_"), [
+    (0, 1, False, False), (0, 3, False, True), (1, 3, True, True), (2, 3, True, False),
+], ids=["single", "first", "middle", "last"])
+def test_page_arrows_follow_the_page(window: CandidateWindow, page: int, pages: int,
+                                     prev: bool, next_: bool) -> None:
     window.set_state(state(NIHAO, page=page, page_count=pages))
     assert (window.can_page_prev, window.can_page_next) == (prev, next_)
 
@@ -158,17 +138,13 @@ SCREEN = QRect(0, 0, 1000, 800)
 POPUP = QSize(300, 60)
 
 
-@pytest.mark.parametrize(
-    ("cursor", "expected"),
-    [
-        (QRect(100, 100, 2, 20), QPoint(100, 120)),  # below the cursor
-        (QRect(100, 760, 2, 20), QPoint(100, 700)),  # no room below: flipped above
-        (QRect(900, 100, 2, 20), QPoint(700, 120)),  # clamped to the right edge
-        (QRect(-50, 100, 2, 20), QPoint(0, 120)),  # clamped to the left edge
-        (QRect(100, 790, 2, 30), QPoint(100, 730)),  # cursor partly off screen: above, on screen
-    ],
-    ids=["below", "flip", "right-edge", "left-edge", "bottom-edge"],
-)
+@pytest.mark.parametrize(("cursor", "expected"), [
+    (QRect(100, 100, 2, 20), QPoint(100, 120)),  # below the cursor
+    (QRect(100, 760, 2, 20), QPoint(100, 700)),  # no room below: flipped above
+    (QRect(900, 100, 2, 20), QPoint(700, 120)),  # clamped to the right edge
+    (QRect(-50, 100, 2, 20), QPoint(0, 120)),  # clamped to the left edge
+    (QRect(100, 790, 2, 30), QPoint(100, 730)),  # cursor partly off screen: above, on screen
+], ids=["below", "flip", "right-edge", "left-edge", "bottom-edge"])
 def test_place_popup(cursor: QRect, expected: QPoint) -> None:
     pos = place_popup(cursor, POPUP, SCREEN)
     assert pos == expected

@@ -36,20 +36,9 @@ def xvfb_display() -> Iterator[str]:
         pytest.skip(reason)
     read_fd, write_fd = os.pipe()
     proc = subprocess.Popen(
-        [
-            "Xvfb",
-            "-displayfd",
-            str(write_fd),
-            "-screen",
-            "0",
-            f"{SCREEN[0]}x{SCREEN[1]}x24",
-            "-nolisten",
-            "tcp",
-        ],
-        pass_fds=(write_fd,),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+        ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", f"{SCREEN[0]}x{SCREEN[1]}x24",
+         "-nolisten", "tcp"],
+        pass_fds=(write_fd,), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     os.close(write_fd)
     try:
         with os.fdopen(read_fd) as f:
@@ -78,22 +67,12 @@ def distinct_colours(image: QImage, rect: QRect, step: int = 2) -> int:
 
 def test_typing_pad_screenshot(xvfb_display: str, ui_engine: Path, tmp_path: Path) -> None:
     out = tmp_path / "typing-pad.png"
-    env = {
-        **os.environ,
-        "DISPLAY": xvfb_display,
-        "QT_QPA_PLATFORM": "xcb",
-        "DELTA_PINYIN_CACHE": str(ui_engine),
-        "QT_SCALE_FACTOR": "1",
-    }
+    env = {**os.environ, "DISPLAY": xvfb_display, "QT_QPA_PLATFORM": "xcb",
+           "DELTA_PINYIN_CACHE": str(ui_engine), "QT_SCALE_FACTOR": "1"}
     env.pop("WAYLAND_DISPLAY", None)
-    proc = subprocess.run(
-        [sys.executable, "-m", "ui.screenshot", str(out), "--keys", "zhongguoren"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
+    proc = subprocess.run([sys.executable, "-m", "ui.screenshot", str(out),
+                           "--keys", "zhongguoren"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=180)
     assert proc.returncode == 0, proc.stderr[-2000:]
     info = json.loads(proc.stdout.strip().splitlines()[-1])
     assert info["platform"] == "xcb"
