@@ -133,6 +133,20 @@ def test_chunk_fp16_forward() -> None:
     assert rel_rms(s, s_ref) <= 1e-2
 
 
+def test_chunk_fp16_with_fast_decay_stays_finite() -> None:
+    """Blocks whose decay falls by ~20-60 take the dots around their middle row; in fp16 those
+    factors (up to exp(+-40)) would overflow, so fp16 keeps fp32 operands there."""
+    x = random_kda_inputs(1, 70, 1, 32, 32, dtype=torch.float16, with_h0=True, device=DEVICE)
+    g = x.g * 3  # about -1.2 per token and channel
+    o, s = chunk_kda(x.q, x.k, x.v, g, x.beta, initial_state=x.h0, output_final_state=True)
+    o_ref, s_ref = naive_recurrent_kda(
+        x.q, x.k, x.v, g, x.beta, initial_state=x.h0, output_final_state=True
+    )
+    assert torch.isfinite(o).all() and torch.isfinite(s).all()
+    assert rel_rms(o, o_ref.float()) <= 1e-2
+    assert rel_rms(s, s_ref) <= 1e-2
+
+
 def test_chunk_rejects_odd_head_dim() -> None:
     x = random_kda_inputs(1, 8, 1, 24, 16, device=DEVICE)
     with pytest.raises(ValueError):
