@@ -200,6 +200,8 @@ def _intra_fwd_kernel(
         q2 = _tile(q, 2 * SB, r16, m2, H, K, ck) * scale
         q3 = _tile(q, 3 * SB, r16, m3, H, K, ck) * scale
 
+        # The four row blocks are written out: Triton keeps each [16, 16] accumulator in
+        # registers only as a named value (no lists of tiles, no dynamic indexing).
         f0, R0 = _ref(tl.zeros_like(S0), S0, LIMIT)
         x, y = _diag(k0, q0, G0, R0, f0, r16, c16, HALF, PDT)
         a00 += x
@@ -700,7 +702,7 @@ def _bwd_pair_kernel(
     c3 = _row(G2, r16, SB - 1)
     suffix = tl.zeros([BK], dtype=tl.float32)
 
-    # row block 3
+    # row block 3 (the blocks are written out, as in the forward: named register tiles)
     f, R = _ref(c3, _row(G3, r16, SB - 1) - c3, LIMIT)
     er = tl.exp(tl.minimum(G3 - R[None, :], HALF))
     kr = k3 * er
