@@ -77,19 +77,28 @@ def load_config(path: Path | None = None) -> Config:
     if not path.exists():
         return Config()
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as e:
+        text = path.read_text(encoding="utf-8")
+    except OSError as e:
         raise ConfigError(f"{path}: {e}") from None
-    known = {f.name: f for f in fields(Config)}
+    return _parse(text, str(path))
+
+
+def _parse(text: str, where: str) -> Config:
+    """A validated Config from config.toml's text; errors name `where`."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{where}: {e}") from None
+    known = {f.name for f in fields(Config)}
     kw = {}
     for k, v in raw.items():
         if k not in known:
-            raise ConfigError(f"{path}: unknown setting {k!r}")
+            raise ConfigError(f"{where}: unknown setting {k!r}")
         kw[k] = frozenset(v) if k == "fuzzy" else v
     try:
         return Config(**kw).validate()
     except TypeError as e:
-        raise ConfigError(f"{path}: {e}") from None
+        raise ConfigError(f"{where}: {e}") from None
 
 
 def _toml_value(value: object) -> str:
@@ -127,11 +136,7 @@ def update_config_file(changes: dict[str, object], path: Path | None = None) -> 
             text = pattern.sub(lambda _m, line=line: line, text, count=1)
         else:
             text += ("" if not text or text.endswith("\n") else "\n") + line + "\n"
-    try:
-        raw = tomllib.loads(text)
-        Config(**{k: frozenset(v) if k == "fuzzy" else v for k, v in raw.items()}).validate()
-    except (tomllib.TOMLDecodeError, TypeError) as e:
-        raise ConfigError(f"{path}: the updated settings would not load: {e}") from None
+    _parse(text, f"{path}: the updated settings would not load")
     try:
         ensure_private_dir(path.parent)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".config.", suffix=".tmp")  # 0600
