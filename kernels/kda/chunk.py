@@ -3,17 +3,19 @@
 Forward, per (sequence, head):
   1. `_intra_fwd_kernel`, one program per chunk (parallel), in 16x16 blocks of the four
      16-row blocks: G = cumsum(g) in fp32; Akk~ (unscaled by beta) and Aqk summed over K
-     blocks; N = (I + Diag(beta) Akk~)^-1 blockwise; then W = N (beta * exp(G) * K),
-     U = N (beta * V), Qg = exp(G) * q * scale, Kd = exp(G_C - G) * K and G_C.
-  2. `_inter_fwd_kernel`, one program per V block (sequential over chunks): the state S in
+     blocks; N = (I + Diag(beta) Akk~)^-1 blockwise.
+  2. `_wu_fwd_kernel`, one program per (chunk, K or V block of 64): W = N (beta exp(G) K),
+     U = N (beta V), Qg = exp(G) q scale, Kd = exp(G_C - G) K and G_C. A kernel of its own:
+     together with step 1 the registers spilled and too few programs fit on an SM.
+  3. `_inter_fwd_kernel`, one program per V block (sequential over chunks): the state S in
      registers; Vnew = U - W S; O = Qg S + Aqk Vnew; S <- exp(G_C) S + Kd^T Vnew.
 Backward:
-  3. `_inter_bwd_kernel` (sequential, reversed): dVnew = Aqk^T dO + Kd dS and the state
+  4. `_inter_bwd_kernel` (sequential, reversed): dVnew = Aqk^T dO + Kd dS and the state
      gradient dS <- exp(G_C) dS + Qg^T dO - W^T dVnew, stored per chunk.
-  4. `_bwd_wkd_kernel` (per K block of 64 and chunk): dQg, dKd, dW over V; through W: the
+  5. `_bwd_wkd_kernel` (per K block of 64 and chunk): dQg, dKd, dW over V; through W: the
      non-pairwise parts of dq, dk, dG and this K block's share of dN and dbeta.
-  5. `_bwd_vA_kernel` (per chunk): dv, dAqk, and dA = d Akk~ through the solve; dbeta.
-  6. `_bwd_pair_kernel` (per K block of 16 and chunk): the pairwise-decay gradients in
+  6. `_bwd_vA_kernel` (per chunk): dv, dAqk, and dA = d Akk~ through the solve; dbeta.
+  7. `_bwd_pair_kernel` (per K block of 16 and chunk): the pairwise-decay gradients in
      16x16 blocks, row blocks last to first, then dg = reverse cumsum of dG.
 
 Numerics (KDA notes): gate, cumsum, state and the solve in fp32; no exp(-G) over a chunk.
@@ -40,10 +42,13 @@ SUB = 16  # diagonal block size inside a chunk
 # computed with tensor-core dots around its middle row (factors within exp(+-40)); blocks
 # that fall further are summed exactly. Tests set it below zero to force the exact path.
 FAST_DROP_LIMIT = 80.0
-INTRA_BK, INTRA_WARPS = 16, 2  # K block and warps of the intra-chunk forward kernel
+INTRA_BK, INTRA_WARPS = 32, 4  # K block and warps of the intra-chunk forward kernel
 PAIR_BK, PAIR_WARPS = 16, 1  # K block and warps of the pairwise-gradient kernel
 SOLVE_PRECISION = "ieee"  # dots of the triangular solve: fp32 FMA (16x16 blocks)
-INTER_BV, INTER_WARPS = 0, 4  # V block (0: by the number of sequences x heads) and warps
+WU_BLOCK, WU_WARPS = 64, 4  # K / V block and warps of the W, U kernel
+# Sequential passes: V block (0: by the number of sequences x heads), warps, stages.
+INTER_BV, INTER_WARPS, INTER_STAGES = 64, 4, 3
+INTER_BWD_BV, INTER_BWD_STAGES = 64, 3
 
 
 @triton.jit
@@ -74,7 +79,7 @@ def _tile(ptr, row0, r16, mask, H, D: tl.constexpr, cd):
 def _put(ptr, x, row0, col0, r16, c16, mask, H, C: tl.constexpr):
     """Store a [SB, SB] block at (row0, col0) of a chunk-local [C, C] matrix."""
     off = ((row0 + r16) * H)[:, None] * C + (col0 + c16)[None, :]
-    tl.store(ptr + off, x, mask=mask[:, None])
+    tl.store(ptr + off, x.to(ptr.dtype.element_ty), mask=mask[:, None])
 
 
 @triton.jit
@@ -83,36 +88,6 @@ def _ref(carry, S, LIMIT: tl.constexpr):
     it: its middle when the fall is at most LIMIT in every channel (`fast`), else `carry`."""
     fast = tl.max(-S, axis=0) <= LIMIT
     return fast, carry + tl.where(fast, 0.5 * S, 0.0)
-
-
-@triton.jit
-def _pair(ak, aq, kJ, GJ, R, HALF: tl.constexpr, DT: tl.constexpr):
-    """One [SB, SB] block of Akk~ and Aqk: rows (a_i exp(G_i - R)) given, columns
-    k_j exp(R - G_j); exact wherever both exponents are within +-HALF of the truth."""
-    kc = _cast(kJ * tl.exp(tl.minimum(R[None, :] - GJ, HALF)), DT)
-    return tl.dot(ak, tl.trans(kc)), tl.dot(aq, tl.trans(kc))
-
-
-@triton.jit
-def _diag(kI, qI, GI, R, fast, r16, c16, HALF: tl.constexpr, DT: tl.constexpr):
-    """Diagonal [SB, SB] block of Akk~ (strict) and Aqk (with the diagonal): one dot pair
-    around the middle row when `fast`, else summed exactly column by column."""
-    if fast:
-        er = tl.exp(tl.minimum(GI - R[None, :], HALF))
-        dk, dq = _pair(_cast(kI * er, DT), _cast(qI * er, DT), kI, GI, R, HALF, DT)
-        dk = tl.where(r16[:, None] > c16[None, :], dk, 0.0)
-        dq = tl.where(r16[:, None] >= c16[None, :], dq, 0.0)
-    else:
-        dk = tl.zeros([r16.shape[0], r16.shape[0]], dtype=tl.float32)
-        dq = tl.zeros([r16.shape[0], r16.shape[0]], dtype=tl.float32)
-        for jj in range(r16.shape[0]):
-            kj = _row(kI, r16, jj)
-            Gj = _row(GI, r16, jj)
-            kje = kj[None, :] * tl.exp(tl.minimum(GI - Gj[None, :], 0.0))  # j <= i exact
-            col = c16[None, :] == jj
-            dk += tl.where(col & (r16[:, None] > jj), tl.sum(kI * kje, axis=1)[:, None], 0.0)
-            dq += tl.where(col & (r16[:, None] >= jj), tl.sum(qI * kje, axis=1)[:, None], 0.0)
-    return dk, dq
 
 
 @triton.jit
@@ -130,17 +105,105 @@ def _inv16(A, r16, c16, PREC: tl.constexpr):
 
 
 @triton.jit
+def _solve_from(
+    Akk_buf, beta, N_buf, r16, c16, m0, m1, m2, m3, H,
+    C: tl.constexpr, SB: tl.constexpr, PREC: tl.constexpr,
+):  # fmt: skip
+    """N = (I + A)^-1, A = Diag(beta) Akk~, solved blockwise in fp32 (PREC dots):
+    N_II = (I + A_II)^-1, N_IJ = -N_II sum_{J <= M < I} A_IM N_MJ. The 16x16 blocks of Akk~
+    are read from Akk_buf where they are needed and each block of N is stored once final,
+    so that few blocks are live at a time."""
+    bb = tl.load(beta + r16 * H, mask=m0, other=0.0).to(tl.float32)[:, None]
+    n00 = _inv16(_blk(Akk_buf, 0, 0, r16, c16, m0, H, C) * bb, r16, c16, PREC)
+    _put(N_buf, n00, 0, 0, r16, c16, m0, H, C)
+    bb = tl.load(beta + (SB + r16) * H, mask=m1, other=0.0).to(tl.float32)[:, None]
+    n11 = _inv16(_blk(Akk_buf, SB, SB, r16, c16, m1, H, C) * bb, r16, c16, PREC)
+    a10 = _blk(Akk_buf, SB, 0, r16, c16, m1, H, C) * bb
+    n10 = -tl.dot(n11, tl.dot(a10, n00, input_precision=PREC), input_precision=PREC)
+    _put(N_buf, n11, SB, SB, r16, c16, m1, H, C)
+    _put(N_buf, n10, SB, 0, r16, c16, m1, H, C)
+    bb = tl.load(beta + (2 * SB + r16) * H, mask=m2, other=0.0).to(tl.float32)[:, None]
+    n22 = _inv16(_blk(Akk_buf, 2 * SB, 2 * SB, r16, c16, m2, H, C) * bb, r16, c16, PREC)
+    a21 = _blk(Akk_buf, 2 * SB, SB, r16, c16, m2, H, C) * bb
+    n21 = -tl.dot(n22, tl.dot(a21, n11, input_precision=PREC), input_precision=PREC)
+    a20 = _blk(Akk_buf, 2 * SB, 0, r16, c16, m2, H, C) * bb
+    s20 = tl.dot(a20, n00, input_precision=PREC) + tl.dot(a21, n10, input_precision=PREC)
+    n20 = -tl.dot(n22, s20, input_precision=PREC)
+    _put(N_buf, n22, 2 * SB, 2 * SB, r16, c16, m2, H, C)
+    _put(N_buf, n21, 2 * SB, SB, r16, c16, m2, H, C)
+    _put(N_buf, n20, 2 * SB, 0, r16, c16, m2, H, C)
+    bb = tl.load(beta + (3 * SB + r16) * H, mask=m3, other=0.0).to(tl.float32)[:, None]
+    n33 = _inv16(_blk(Akk_buf, 3 * SB, 3 * SB, r16, c16, m3, H, C) * bb, r16, c16, PREC)
+    a32 = _blk(Akk_buf, 3 * SB, 2 * SB, r16, c16, m3, H, C) * bb
+    n32 = -tl.dot(n33, tl.dot(a32, n22, input_precision=PREC), input_precision=PREC)
+    _put(N_buf, n32, 3 * SB, 2 * SB, r16, c16, m3, H, C)
+    a31 = _blk(Akk_buf, 3 * SB, SB, r16, c16, m3, H, C) * bb
+    s31 = tl.dot(a31, n11, input_precision=PREC) + tl.dot(a32, n21, input_precision=PREC)
+    _put(N_buf, -tl.dot(n33, s31, input_precision=PREC), 3 * SB, SB, r16, c16, m3, H, C)
+    a30 = _blk(Akk_buf, 3 * SB, 0, r16, c16, m3, H, C) * bb
+    s30 = (
+        tl.dot(a30, n00, input_precision=PREC)
+        + tl.dot(a31, n10, input_precision=PREC)
+        + tl.dot(a32, n20, input_precision=PREC)
+    )
+    _put(N_buf, -tl.dot(n33, s30, input_precision=PREC), 3 * SB, 0, r16, c16, m3, H, C)
+    _put(N_buf, n33, 3 * SB, 3 * SB, r16, c16, m3, H, C)
+
+
+@triton.jit
+def _put_rows(ptr, x, row0, r16, cC, mask, H, C: tl.constexpr, DIAG: tl.constexpr):
+    """Store rows row0 + r16 of a chunk-local [C, C] lower-triangular matrix (with its
+    diagonal if DIAG), zeros above."""
+    keep = cC[None, :] < (row0 + r16 + DIAG)[:, None]
+    _put(ptr, tl.where(keep, x, 0.0), row0, 0, r16, cC, mask, H, C)
+
+
+@triton.jit
+def _row_block(
+    accK, accQ, g, k, q, GA, kA, row0, carry, r16, cC, mask, H, K: tl.constexpr, ck, scale,
+    LIMIT: tl.constexpr, HALF: tl.constexpr, PDT: tl.constexpr,
+):  # fmt: skip
+    """Row block row0 (16 rows, entered at cumulative decay `carry`) of Akk~ and Aqk against
+    all C columns, for one K block: one dot pair around its reference R (see _ref) with the
+    columns k_j exp(R - G_j) of the earlier blocks, and of its own block when `fast`; a steep
+    block's diagonal block is summed exactly. Returns the sums and the carry after it."""
+    gI = _tile(g, row0, r16, mask, H, K, ck)
+    S = tl.sum(gI, axis=0)
+    GI = tl.cumsum(gI, axis=0) + carry[None, :]
+    kI = _tile(k, row0, r16, mask, H, K, ck)
+    qI = _tile(q, row0, r16, mask, H, K, ck) * scale
+    fast, R = _ref(carry, S, LIMIT)
+    e = tl.exp(tl.minimum(GI - R[None, :], HALF))
+    keep = cC < tl.where(fast, row0 + r16.shape[0], row0)
+    kc = tl.where(keep[:, None], kA * tl.exp(tl.minimum(R[None, :] - GA, HALF)), 0.0)
+    kc = tl.trans(_cast(kc, PDT))
+    accK += tl.dot(_cast(kI * e, PDT), kc)
+    accQ += tl.dot(_cast(qI * e, PDT), kc)
+    if not fast:
+        for jj in range(r16.shape[0]):
+            kj = _row(kI, r16, jj)
+            Gj = _row(GI, r16, jj)
+            kje = kj[None, :] * tl.exp(tl.minimum(GI - Gj[None, :], 0.0))  # j <= i exact
+            col = cC[None, :] == row0 + jj
+            accK += tl.where(col & (r16[:, None] > jj), tl.sum(kI * kje, axis=1)[:, None], 0.0)
+            accQ += tl.where(col & (r16[:, None] >= jj), tl.sum(qI * kje, axis=1)[:, None], 0.0)
+    return accK, accQ, carry + S
+
+
+@triton.jit
 def _intra_fwd_kernel(
-    q, k, v, g, beta,  # inputs [B, T, H, K|V], beta [B, T, H]
-    G_buf, Akk_buf, Aqk_buf, N_buf,  # fp32 [B, T, H, K], [B, T, H, C] x3
-    W_buf, U_buf, Qg_buf, Kd_buf, gC_buf,  # [B, T, H, K|V] in dtype; gC fp32 [B, NT, H, K]
+    q, k, g, beta,  # inputs [B, T, H, K], beta [B, T, H]
+    G_buf, Akk_buf, Aqk_buf, N_buf,  # G (SAVE), Akk~ fp32 (scratch unless SAVE); Aqk, N
+    Qg_buf, Kd_buf, Kb_buf, gC_buf,  # [B, T, H, K] in dtype; gC fp32 [B, NT, H, K]
     scale, T, H, NT,
-    K: tl.constexpr, V: tl.constexpr, C: tl.constexpr, SB: tl.constexpr,
-    BK: tl.constexpr, BV: tl.constexpr, DT: tl.constexpr, PDT: tl.constexpr,
+    K: tl.constexpr, C: tl.constexpr, SB: tl.constexpr, BK: tl.constexpr, PDT: tl.constexpr,
     SAVE: tl.constexpr, LIMIT: tl.constexpr, HALF: tl.constexpr, PREC: tl.constexpr,
 ):  # fmt: skip
-    """Per chunk, in 16x16 blocks (I, J) of the four 16-row blocks: Akk~ and Aqk summed
-    over K blocks, the solve N = (I + Diag(beta) Akk~)^-1, then W, U, Qg, Kd and G_C."""
+    """Per chunk: G, Qg = exp(G) q scale, Kd = exp(G_C - G) k, Kb = beta exp(G) k and G_C;
+    Akk~ and Aqk as four [16, C] row blocks summed over K blocks; then the solve
+    N = (I + Diag(beta) Akk~)^-1 on 16x16 blocks read back from Akk_buf.
+    Row blocks against all C columns keep each dot wider than tall: Triton then spreads the
+    warps over the columns ([16, 16] dots sharing operands put every warp on the same tile)."""
     tl.static_assert(C == 4 * SB)
     i_c = tl.program_id(0)
     i_bh = tl.program_id(1)
@@ -151,194 +214,95 @@ def _intra_fwd_kernel(
     k += base * K
     g += base * K
     G_buf += base * K
+    Qg_buf += base * K
+    Kd_buf += base * K
+    Kb_buf += base * K
     Akk_buf += base * C
     Aqk_buf += base * C
     N_buf += base * C
     r16 = tl.arange(0, SB)
     c16 = tl.arange(0, SB)
+    cC = tl.arange(0, C)
     t0 = i_c * C
+    mC = (t0 + cC) < T
     m0 = (t0 + r16) < T
     m1 = (t0 + SB + r16) < T
     m2 = (t0 + 2 * SB + r16) < T
     m3 = (t0 + 3 * SB + r16) < T
-
-    # Block (I, J <= I) of Akk~ / Aqk: sum_d a_id k_jd exp(G_id - G_jd) as a dot around the
-    # reference R_I of row block I (see _ref): exponents stay within +-LIMIT/2 for fast
-    # blocks; otherwise R_I is G entering the block, all factors <= 1 for J < I, and the
-    # diagonal block is summed exactly.
-    z = tl.zeros([SB, SB], dtype=tl.float32)
-    a00, a11, a22, a33, a10, a20, a21, a30, a31, a32 = z, z, z, z, z, z, z, z, z, z
-    b00, b11, b22, b33, b10, b20, b21, b30, b31, b32 = z, z, z, z, z, z, z, z, z, z
+    z = tl.zeros([SB, C], dtype=tl.float32)
+    a0, a1, a2, a3, b0, b1, b2, b3 = z, z, z, z, z, z, z, z
+    bC = tl.load(beta + base + cC * H, mask=mC, other=0.0).to(tl.float32)  # [C]
     for i_k in range(K // BK):
         ck = i_k * BK + tl.arange(0, BK)
-        g0 = _tile(g, 0, r16, m0, H, K, ck)
-        g1 = _tile(g, SB, r16, m1, H, K, ck)
-        g2 = _tile(g, 2 * SB, r16, m2, H, K, ck)
-        g3 = _tile(g, 3 * SB, r16, m3, H, K, ck)
-        S0 = tl.sum(g0, axis=0)
-        S1 = tl.sum(g1, axis=0)
-        S2 = tl.sum(g2, axis=0)
-        S3 = tl.sum(g3, axis=0)
-        c1 = S0
-        c2 = c1 + S1
-        c3 = c2 + S2
-        G0 = tl.cumsum(g0, axis=0)
-        G1 = tl.cumsum(g1, axis=0) + c1[None, :]
-        G2 = tl.cumsum(g2, axis=0) + c2[None, :]
-        G3 = tl.cumsum(g3, axis=0) + c3[None, :]
+        off = (cC * H)[:, None] * K + ck[None, :]
+        gA = _tile(g, 0, cC, mC, H, K, ck)
+        GA = tl.cumsum(gA, axis=0)  # [C, BK]
+        GL = tl.sum(gA, axis=0)  # G_C (padded rows add 0)
+        tl.store(gC_buf + ((i_b * NT + i_c) * H + i_h) * K + ck, GL)
         if SAVE:
-            tl.store(G_buf + ((0 * SB + r16) * H)[:, None] * K + ck[None, :], G0, mask=m0[:, None])
-            tl.store(G_buf + ((1 * SB + r16) * H)[:, None] * K + ck[None, :], G1, mask=m1[:, None])
-            tl.store(G_buf + ((2 * SB + r16) * H)[:, None] * K + ck[None, :], G2, mask=m2[:, None])
-            tl.store(G_buf + ((3 * SB + r16) * H)[:, None] * K + ck[None, :], G3, mask=m3[:, None])
-        k0 = _tile(k, 0, r16, m0, H, K, ck)
-        k1 = _tile(k, SB, r16, m1, H, K, ck)
-        k2 = _tile(k, 2 * SB, r16, m2, H, K, ck)
-        k3 = _tile(k, 3 * SB, r16, m3, H, K, ck)
-        q0 = _tile(q, 0, r16, m0, H, K, ck) * scale
-        q1 = _tile(q, SB, r16, m1, H, K, ck) * scale
-        q2 = _tile(q, 2 * SB, r16, m2, H, K, ck) * scale
-        q3 = _tile(q, 3 * SB, r16, m3, H, K, ck) * scale
+            tl.store(G_buf + off, GA, mask=mC[:, None])
+        kA = _tile(k, 0, cC, mC, H, K, ck)
+        eA = tl.exp(GA)
+        qg = _tile(q, 0, cC, mC, H, K, ck) * (eA * scale)
+        tl.store(Qg_buf + off, qg.to(Qg_buf.dtype.element_ty), mask=mC[:, None])
+        kd = kA * tl.exp(GL[None, :] - GA)
+        tl.store(Kd_buf + off, kd.to(Kd_buf.dtype.element_ty), mask=mC[:, None])
+        kb = kA * eA * bC[:, None]
+        tl.store(Kb_buf + off, kb.to(Kb_buf.dtype.element_ty), mask=mC[:, None])
+        c = tl.zeros([BK], dtype=tl.float32)
+        a0, b0, c = _row_block(a0, b0, g, k, q, GA, kA, 0, c, r16, cC, m0, H, K, ck, scale, LIMIT, HALF, PDT)  # fmt: skip
+        a1, b1, c = _row_block(a1, b1, g, k, q, GA, kA, SB, c, r16, cC, m1, H, K, ck, scale, LIMIT, HALF, PDT)  # fmt: skip
+        a2, b2, c = _row_block(a2, b2, g, k, q, GA, kA, 2 * SB, c, r16, cC, m2, H, K, ck, scale, LIMIT, HALF, PDT)  # fmt: skip
+        a3, b3, c = _row_block(a3, b3, g, k, q, GA, kA, 3 * SB, c, r16, cC, m3, H, K, ck, scale, LIMIT, HALF, PDT)  # fmt: skip
 
-        # The four row blocks are written out: Triton keeps each [16, 16] accumulator in
-        # registers only as a named value (no lists of tiles, no dynamic indexing).
-        f0, R0 = _ref(tl.zeros_like(S0), S0, LIMIT)
-        x, y = _diag(k0, q0, G0, R0, f0, r16, c16, HALF, PDT)
-        a00 += x
-        b00 += y
+    _put_rows(Aqk_buf, b0, 0, r16, cC, m0, H, C, 1)
+    _put_rows(Aqk_buf, b1, SB, r16, cC, m1, H, C, 1)
+    _put_rows(Aqk_buf, b2, 2 * SB, r16, cC, m2, H, C, 1)
+    _put_rows(Aqk_buf, b3, 3 * SB, r16, cC, m3, H, C, 1)
+    _put_rows(Akk_buf, a0, 0, r16, cC, m0, H, C, 0)
+    _put_rows(Akk_buf, a1, SB, r16, cC, m1, H, C, 0)
+    _put_rows(Akk_buf, a2, 2 * SB, r16, cC, m2, H, C, 0)
+    _put_rows(Akk_buf, a3, 3 * SB, r16, cC, m3, H, C, 0)
+    tl.debug_barrier()  # the solve reads Akk~ back in 16x16 blocks
+    _solve_from(Akk_buf, beta + base, N_buf, r16, c16, m0, m1, m2, m3, H, C, SB, PREC)
 
-        f1, R1 = _ref(c1, S1, LIMIT)
-        e1 = tl.exp(tl.minimum(G1 - R1[None, :], HALF))
-        ak, aq = _cast(k1 * e1, PDT), _cast(q1 * e1, PDT)
-        x, y = _pair(ak, aq, k0, G0, R1, HALF, PDT)
-        a10 += x
-        b10 += y
-        x, y = _diag(k1, q1, G1, R1, f1, r16, c16, HALF, PDT)
-        a11 += x
-        b11 += y
 
-        f2, R2 = _ref(c2, S2, LIMIT)
-        e2 = tl.exp(tl.minimum(G2 - R2[None, :], HALF))
-        ak, aq = _cast(k2 * e2, PDT), _cast(q2 * e2, PDT)
-        x, y = _pair(ak, aq, k0, G0, R2, HALF, PDT)
-        a20 += x
-        b20 += y
-        x, y = _pair(ak, aq, k1, G1, R2, HALF, PDT)
-        a21 += x
-        b21 += y
-        x, y = _diag(k2, q2, G2, R2, f2, r16, c16, HALF, PDT)
-        a22 += x
-        b22 += y
-
-        f3, R3 = _ref(c3, S3, LIMIT)
-        e3 = tl.exp(tl.minimum(G3 - R3[None, :], HALF))
-        ak, aq = _cast(k3 * e3, PDT), _cast(q3 * e3, PDT)
-        x, y = _pair(ak, aq, k0, G0, R3, HALF, PDT)
-        a30 += x
-        b30 += y
-        x, y = _pair(ak, aq, k1, G1, R3, HALF, PDT)
-        a31 += x
-        b31 += y
-        x, y = _pair(ak, aq, k2, G2, R3, HALF, PDT)
-        a32 += x
-        b32 += y
-        x, y = _diag(k3, q3, G3, R3, f3, r16, c16, HALF, PDT)
-        a33 += x
-        b33 += y
-
-    _put(Aqk_buf, b00, 0, 0, r16, c16, m0, H, C)
-    _put(Aqk_buf, b10, SB, 0, r16, c16, m1, H, C)
-    _put(Aqk_buf, b11, SB, SB, r16, c16, m1, H, C)
-    _put(Aqk_buf, b20, 2 * SB, 0, r16, c16, m2, H, C)
-    _put(Aqk_buf, b21, 2 * SB, SB, r16, c16, m2, H, C)
-    _put(Aqk_buf, b22, 2 * SB, 2 * SB, r16, c16, m2, H, C)
-    _put(Aqk_buf, b30, 3 * SB, 0, r16, c16, m3, H, C)
-    _put(Aqk_buf, b31, 3 * SB, SB, r16, c16, m3, H, C)
-    _put(Aqk_buf, b32, 3 * SB, 2 * SB, r16, c16, m3, H, C)
-    _put(Aqk_buf, b33, 3 * SB, 3 * SB, r16, c16, m3, H, C)
-    if SAVE:
-        _put(Akk_buf, a00, 0, 0, r16, c16, m0, H, C)
-        _put(Akk_buf, a10, SB, 0, r16, c16, m1, H, C)
-        _put(Akk_buf, a11, SB, SB, r16, c16, m1, H, C)
-        _put(Akk_buf, a20, 2 * SB, 0, r16, c16, m2, H, C)
-        _put(Akk_buf, a21, 2 * SB, SB, r16, c16, m2, H, C)
-        _put(Akk_buf, a22, 2 * SB, 2 * SB, r16, c16, m2, H, C)
-        _put(Akk_buf, a30, 3 * SB, 0, r16, c16, m3, H, C)
-        _put(Akk_buf, a31, 3 * SB, SB, r16, c16, m3, H, C)
-        _put(Akk_buf, a32, 3 * SB, 2 * SB, r16, c16, m3, H, C)
-        _put(Akk_buf, a33, 3 * SB, 3 * SB, r16, c16, m3, H, C)
-
-    # Solve N = (I + A)^-1, A = Diag(beta) Akk~, blockwise in fp32 (PREC dots):
-    # N_II = (I + A_II)^-1, N_IJ = -N_II sum_{J <= M < I} A_IM N_MJ.
-    bb0 = tl.load(beta + base + (0 * SB + r16) * H, mask=m0, other=0.0).to(tl.float32)
-    bb1 = tl.load(beta + base + (1 * SB + r16) * H, mask=m1, other=0.0).to(tl.float32)
-    bb2 = tl.load(beta + base + (2 * SB + r16) * H, mask=m2, other=0.0).to(tl.float32)
-    bb3 = tl.load(beta + base + (3 * SB + r16) * H, mask=m3, other=0.0).to(tl.float32)
-    n00 = _inv16(a00 * bb0[:, None], r16, c16, PREC)
-    n11 = _inv16(a11 * bb1[:, None], r16, c16, PREC)
-    n22 = _inv16(a22 * bb2[:, None], r16, c16, PREC)
-    n33 = _inv16(a33 * bb3[:, None], r16, c16, PREC)
-    a10 = a10 * bb1[:, None]
-    a20 = a20 * bb2[:, None]
-    a21 = a21 * bb2[:, None]
-    a30 = a30 * bb3[:, None]
-    a31 = a31 * bb3[:, None]
-    a32 = a32 * bb3[:, None]
-    n10 = -tl.dot(n11, tl.dot(a10, n00, input_precision=PREC), input_precision=PREC)
-    n21 = -tl.dot(n22, tl.dot(a21, n11, input_precision=PREC), input_precision=PREC)
-    n32 = -tl.dot(n33, tl.dot(a32, n22, input_precision=PREC), input_precision=PREC)
-    s20 = tl.dot(a20, n00, input_precision=PREC) + tl.dot(a21, n10, input_precision=PREC)
-    n20 = -tl.dot(n22, s20, input_precision=PREC)
-    s31 = tl.dot(a31, n11, input_precision=PREC) + tl.dot(a32, n21, input_precision=PREC)
-    n31 = -tl.dot(n33, s31, input_precision=PREC)
-    s30 = (
-        tl.dot(a30, n00, input_precision=PREC)
-        + tl.dot(a31, n10, input_precision=PREC)
-        + tl.dot(a32, n20, input_precision=PREC)
-    )
-    n30 = -tl.dot(n33, s30, input_precision=PREC)
-    _put(N_buf, n00, 0, 0, r16, c16, m0, H, C)
-    _put(N_buf, n10, SB, 0, r16, c16, m1, H, C)
-    _put(N_buf, n11, SB, SB, r16, c16, m1, H, C)
-    _put(N_buf, n20, 2 * SB, 0, r16, c16, m2, H, C)
-    _put(N_buf, n21, 2 * SB, SB, r16, c16, m2, H, C)
-    _put(N_buf, n22, 2 * SB, 2 * SB, r16, c16, m2, H, C)
-    _put(N_buf, n30, 3 * SB, 0, r16, c16, m3, H, C)
-    _put(N_buf, n31, 3 * SB, SB, r16, c16, m3, H, C)
-    _put(N_buf, n32, 3 * SB, 2 * SB, r16, c16, m3, H, C)
-    _put(N_buf, n33, 3 * SB, 3 * SB, r16, c16, m3, H, C)
-    tl.debug_barrier()  # N is read back whole below
-
-    # W = N (beta exp(G) K), U = N (beta V); Qg = exp(G) q, Kd = exp(G_C - G) k, G_C.
+@triton.jit
+def _wu_fwd_kernel(
+    Kb_buf, v, beta, N_buf,  # Kb = beta exp(G) k [B, T, H, K], v, beta; N [B, T, H, C]
+    W_buf, U_buf,  # [B, T, H, K|V] in dtype
+    T, H,
+    K: tl.constexpr, V: tl.constexpr, C: tl.constexpr, BK: tl.constexpr, BV: tl.constexpr,
+    DT: tl.constexpr,
+):  # fmt: skip
+    """Per (chunk, K or V block): W = N Kb on a K block, U = N (beta V) on a V block."""
+    i_c = tl.program_id(0)
+    i_bh = tl.program_id(1)
+    i_blk = tl.program_id(2)
+    i_b = (i_bh // H).to(tl.int64)
+    i_h = i_bh % H
+    base = (i_b * T + i_c * C) * H + i_h
     rows = tl.arange(0, C)
     cols = tl.arange(0, C)
-    valid = (t0 + rows) < T
+    valid = (i_c * C + rows) < T
     mk = valid[:, None]
     tok = rows * H
-    b = tl.load(beta + base + tok, mask=valid, other=0.0).to(tl.float32)  # [C]
     lower = rows[:, None] >= cols[None, :]
-    Nm = tl.load(N_buf + tok[:, None] * C + cols[None, :], mask=mk & lower, other=0.0)
-    Nc = _cast(Nm, DT)
-    for i_k in range(K // BK):
-        ck = i_k * BK + tl.arange(0, BK)
-        off_k = tok[:, None] * K + ck[None, :]
-        G = tl.cumsum(tl.load(g + off_k, mask=mk, other=0.0).to(tl.float32), axis=0)
-        G_last = tl.sum(tl.load(g + off_k, mask=mk, other=0.0).to(tl.float32), axis=0)
-        tl.store(gC_buf + ((i_b * NT + i_c) * H + i_h) * K + ck, G_last)
-        eG = tl.exp(G)
-        kk = tl.load(k + off_k, mask=mk, other=0.0).to(tl.float32)
-        W = tl.dot(Nc, _cast(kk * eG * b[:, None], DT))  # [C, BK]
-        tl.store(W_buf + base * K + off_k, W.to(W_buf.dtype.element_ty), mask=mk)
-        Kd = kk * tl.exp(G_last[None, :] - G)
-        tl.store(Kd_buf + base * K + off_k, Kd.to(Kd_buf.dtype.element_ty), mask=mk)
-        qq = tl.load(q + off_k, mask=mk, other=0.0).to(tl.float32) * scale
-        tl.store(Qg_buf + base * K + off_k, (qq * eG).to(Qg_buf.dtype.element_ty), mask=mk)
-    for i_v in range(V // BV):
-        cv = i_v * BV + tl.arange(0, BV)
-        off_v = tok[:, None] * V + cv[None, :]
-        vv = tl.load(v + base * V + off_v, mask=mk, other=0.0).to(tl.float32)
+    Nm = tl.load(N_buf + base * C + tok[:, None] * C + cols[None, :], mask=mk & lower, other=0.0)
+    Nc = _cast(Nm.to(tl.float32), DT)
+    if i_blk < K // BK:
+        ck = i_blk * BK + tl.arange(0, BK)
+        off_k = base * K + tok[:, None] * K + ck[None, :]
+        kb = tl.load(Kb_buf + off_k, mask=mk, other=0.0).to(tl.float32)
+        W = tl.dot(Nc, _cast(kb, DT))  # [C, BK]
+        tl.store(W_buf + off_k, W.to(W_buf.dtype.element_ty), mask=mk)
+    else:
+        cv = (i_blk - K // BK) * BV + tl.arange(0, BV)
+        off_v = base * V + tok[:, None] * V + cv[None, :]
+        b = tl.load(beta + base + tok, mask=valid, other=0.0).to(tl.float32)  # [C]
+        vv = tl.load(v + off_v, mask=mk, other=0.0).to(tl.float32)
         U = tl.dot(Nc, _cast(vv * b[:, None], DT))  # [C, BV]
-        tl.store(U_buf + base * V + off_v, U.to(U_buf.dtype.element_ty), mask=mk)
+        tl.store(U_buf + off_v, U.to(U_buf.dtype.element_ty), mask=mk)
 
 
 @triton.jit
@@ -420,6 +384,8 @@ def _inter_bwd_kernel(
         tl.store(dh_buf + ((i_b * NT + i_c) * H + i_h) * K * V + ck[:, None] * V + cv[None, :], dS)
         dO = tl.load(do + tok[:, None] * V + cv[None, :], mask=mk, other=0.0)
         dOc = _cast(dO.to(tl.float32), DT)
+        # fp32 Aqk (saved so): a bf16 one here made Triton 3.6 address shared memory out
+        # of range in this dot (compute-sanitizer, H200), also when loaded transposed.
         Aqk = tl.load(Aqk_buf + tok[:, None] * C + rows[None, :], mask=mk & lower, other=0.0)
         Kd = tl.load(Kd_buf + tok[:, None] * K + ck[None, :], mask=mk, other=0.0)
         dVn = tl.dot(tl.trans(_cast(Aqk, DT)), dOc) + tl.dot(Kd, _cast(dS, DT))  # [C, BV]
@@ -764,10 +730,11 @@ def _warps(K: int, V: int) -> int:
     return 8 if max(K, V) >= 128 else 4
 
 
-def _bv(V: int, parallel: int) -> int:
-    """V block of the sequential passes: split V further when there are few (sequence, head)s."""
-    if INTER_BV:
-        return min(V, INTER_BV)
+def _bv(V: int, parallel: int, fixed: int) -> int:
+    """V block of a sequential pass: `fixed`, or by default split V further when there are
+    few (sequence, head)s."""
+    if fixed:
+        return min(V, fixed)
     if parallel * (V // 64) >= 264:
         return min(V, 64)
     return min(V, 32)
@@ -798,36 +765,45 @@ def _chunk_fwd(
     NT = triton.cdiv(T, C)
     dev, dt = q.device, q.dtype
     f32 = torch.float32
-    G = torch.empty(B, T, H, K, device=dev, dtype=f32)
-    Aqk = torch.empty(B, T, H, C, device=dev, dtype=f32)
-    Akk = torch.empty_like(Aqk) if save_for_bwd else Aqk
-    Nm = torch.empty_like(Aqk)  # the solve's output (scratch when not saved)
-    W = torch.empty(B, T, H, K, device=dev, dtype=dt)
-    U = torch.empty(B, T, H, V, device=dev, dtype=dt)
+    G = torch.empty(B, T, H, K, device=dev, dtype=f32) if save_for_bwd else q
+    # Saved for the backward in fp32 (see _inter_bwd_kernel); the forward reads it in dtype.
+    Aqk = torch.empty(B, T, H, C, device=dev, dtype=f32 if save_for_bwd else dt)
+    Akk = torch.empty(B, T, H, C, device=dev, dtype=f32)  # scratch of the solve unless saved
+    # The backward reads N in fp32; the forward's W and U dots only in dtype.
+    Nm = torch.empty(B, T, H, C, device=dev, dtype=f32 if save_for_bwd else dt)
     Qg = torch.empty(B, T, H, K, device=dev, dtype=dt)
     Kd = torch.empty(B, T, H, K, device=dev, dtype=dt)
+    Kb = torch.empty(B, T, H, K, device=dev, dtype=dt)
     gC = torch.empty(B, NT, H, K, device=dev, dtype=f32)
     DT = _dot_code(dt)
     _intra_fwd_kernel[(NT, B * H)](
-        q, k, v, g, beta, G, Akk, Aqk, Nm, W, U, Qg, Kd, gC,
+        q, k, g, beta, G, Akk, Aqk, Nm, Qg, Kd, Kb, gC,
         scale, T, H, NT,
-        K=K, V=V, C=C, SB=SUB, BK=min(K, INTRA_BK), BV=min(V, INTRA_BK), DT=DT,
+        K=K, C=C, SB=SUB, BK=min(K, INTRA_BK),
         PDT=0 if DT == 2 else DT,  # fp16 cannot hold the factors exp(+-40): tf32 operands
         SAVE=save_for_bwd, LIMIT=FAST_DROP_LIMIT, HALF=max(FAST_DROP_LIMIT / 2, 0.0),
         PREC=SOLVE_PRECISION, num_warps=INTRA_WARPS,
+    )  # fmt: skip
+    W = torch.empty(B, T, H, K, device=dev, dtype=dt)
+    U = torch.empty(B, T, H, V, device=dev, dtype=dt)
+    BK, BV = min(K, WU_BLOCK), min(V, WU_BLOCK)
+    _wu_fwd_kernel[(NT, B * H, K // BK + V // BV)](
+        Kb, v, beta, Nm, W, U,
+        T, H,
+        K=K, V=V, C=C, BK=BK, BV=BV, DT=DT, num_warps=WU_WARPS,
     )  # fmt: skip
     o = torch.empty(B, T, H, V, device=dev, dtype=v.dtype)
     ht = torch.empty(B, H, K, V, device=dev, dtype=f32) if output_final_state else o
     h = torch.empty(B, NT, H, K, V, device=dev, dtype=f32) if save_for_bwd else o
     Vn = torch.empty(B, T, H, V, device=dev, dtype=f32) if save_for_bwd else o
-    BV = _bv(V, B * H)
+    BV = _bv(V, B * H, INTER_BV)
     _inter_fwd_kernel[(V // BV, B * H)](
         W, U, Qg, Kd, gC, Aqk,
         h0 if h0 is not None else o, o, ht, h, Vn,
         T, H, NT,
         K=K, V=V, C=C, BV=BV, DT=DT,
         HAS_H0=h0 is not None, STORE_HT=output_final_state, STORE_H=save_for_bwd,
-        num_warps=INTER_WARPS,
+        num_warps=INTER_WARPS, num_stages=INTER_STAGES,
     )  # fmt: skip
     saved = dict(G=G, Akk=Akk, Aqk=Aqk, N=Nm, W=W, Qg=Qg, Kd=Kd, gC=gC, h=h, Vn=Vn)
     return o, (ht if output_final_state else None), saved
@@ -855,13 +831,13 @@ def _chunk_bwd(
     dh = torch.empty(B, NT, H, K, V, device=dev, dtype=f32)
     dVn = torch.empty(B, T, H, V, device=dev, dtype=f32)
     dh0 = torch.empty(B, H, K, V, device=dev, dtype=f32) if need_dh0 else dVn
-    BV = _bv(V, B * H)
+    BV = _bv(V, B * H, INTER_BWD_BV)
     _inter_bwd_kernel[(V // BV, B * H)](
         do, saved["W"], saved["Qg"], saved["Kd"], saved["gC"], saved["Aqk"],
         dht if dht is not None else dVn, dh, dVn, dh0,
         T, H, NT,
         K=K, V=V, C=C, BV=BV, DT=DT, HAS_DHT=dht is not None, STORE_DH0=need_dh0,
-        num_warps=4,
+        num_warps=4, num_stages=INTER_BWD_STAGES,
     )  # fmt: skip
     dq = torch.empty(B, T, H, K, device=dev, dtype=f32)
     dk = torch.empty_like(dq)

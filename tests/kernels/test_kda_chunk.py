@@ -122,6 +122,18 @@ def test_chunk_steep_block_among_gentle_ones() -> None:
         assert rel_rms(a, b) <= TRITON_FP32_TOL, name
 
 
+def test_chunk_inference_forward_matches_recurrent() -> None:
+    """Without gradients the forward keeps less (no G, no Akk~, N in the input dtype)."""
+    x = random_kda_inputs(2, 130, 2, 32, 64, with_h0=True, device=DEVICE)
+    with torch.no_grad():
+        o, s = chunk_kda(x.q, x.k, x.v, x.g, x.beta, initial_state=x.h0, output_final_state=True)
+    o_ref, s_ref = naive_recurrent_kda(
+        x.q, x.k, x.v, x.g, x.beta, initial_state=x.h0, output_final_state=True
+    )
+    assert rel_rms(o, o_ref) <= TRITON_FP32_TOL
+    assert rel_rms(s, s_ref) <= TRITON_FP32_TOL
+
+
 def test_chunk_fp16_forward() -> None:
     x = random_kda_inputs(1, 70, 1, 32, 32, dtype=torch.float16, with_h0=True, device=DEVICE)
     o, s = chunk_kda(x.q, x.k, x.v, x.g, x.beta, initial_state=x.h0, output_final_state=True)
