@@ -42,13 +42,13 @@ SUB = 16  # diagonal block size inside a chunk
 # computed with tensor-core dots around its middle row (factors within exp(+-40)); blocks
 # that fall further are summed exactly. Tests set it below zero to force the exact path.
 FAST_DROP_LIMIT = 80.0
-INTRA_BK, INTRA_WARPS = 32, 4  # K block and warps of the intra-chunk forward kernel
+INTRA_BK, INTRA_WARPS, INTRA_STAGES = 32, 4, 2  # K block, warps, stages: intra-chunk forward
 PAIR_BK, PAIR_WARPS = 16, 1  # K block and warps of the pairwise-gradient kernel
 SOLVE_PRECISION = "ieee"  # dots of the triangular solve: fp32 FMA (16x16 blocks)
 WU_BLOCK, WU_WARPS = 64, 4  # K / V block and warps of the W, U kernel
 # Sequential passes: V block (0: by the number of sequences x heads), warps, stages.
-INTER_BV, INTER_WARPS, INTER_STAGES = 64, 4, 3
-INTER_BWD_BV, INTER_BWD_STAGES = 64, 3
+INTER_BV, INTER_WARPS, INTER_STAGES = 0, 4, 3
+INTER_BWD_BV, INTER_BWD_STAGES = 0, 3
 
 
 @triton.jit
@@ -191,6 +191,25 @@ def _row_block(
 
 
 @triton.jit
+def _chunk_outputs(
+    q, gA, GA, kA, bC, Qg_buf, Kd_buf, Kb_buf, G_buf, gC_buf, off, ck, cC, mC, H,
+    K: tl.constexpr, scale, SAVE: tl.constexpr,
+):  # fmt: skip
+    """For one K block of a chunk (g, G = cumsum g, k as [C, BK]): G_C, G (if SAVE),
+    Qg = exp(G) q scale, Kd = exp(G_C - G) k and Kb = beta exp(G) k."""
+    GL = tl.sum(gA, axis=0)  # G_C (padded rows add 0)
+    tl.store(gC_buf + ck, GL)
+    m = mC[:, None]
+    if SAVE:
+        tl.store(G_buf + off, GA, mask=m)
+    eA = tl.exp(GA)
+    qg = _tile(q, 0, cC, mC, H, K, ck) * (eA * scale)
+    tl.store(Qg_buf + off, qg.to(Qg_buf.dtype.element_ty), mask=m)
+    tl.store(Kd_buf + off, (kA * tl.exp(GL[None, :] - GA)).to(Kd_buf.dtype.element_ty), mask=m)
+    tl.store(Kb_buf + off, (kA * eA * bC[:, None]).to(Kb_buf.dtype.element_ty), mask=m)
+
+
+@triton.jit
 def _intra_fwd_kernel(
     q, k, g, beta,  # inputs [B, T, H, K], beta [B, T, H]
     G_buf, Akk_buf, Aqk_buf, N_buf,  # G (SAVE), Akk~ fp32 (scratch unless SAVE); Aqk, N
@@ -237,18 +256,8 @@ def _intra_fwd_kernel(
         off = (cC * H)[:, None] * K + ck[None, :]
         gA = _tile(g, 0, cC, mC, H, K, ck)
         GA = tl.cumsum(gA, axis=0)  # [C, BK]
-        GL = tl.sum(gA, axis=0)  # G_C (padded rows add 0)
-        tl.store(gC_buf + ((i_b * NT + i_c) * H + i_h) * K + ck, GL)
-        if SAVE:
-            tl.store(G_buf + off, GA, mask=mC[:, None])
         kA = _tile(k, 0, cC, mC, H, K, ck)
-        eA = tl.exp(GA)
-        qg = _tile(q, 0, cC, mC, H, K, ck) * (eA * scale)
-        tl.store(Qg_buf + off, qg.to(Qg_buf.dtype.element_ty), mask=mC[:, None])
-        kd = kA * tl.exp(GL[None, :] - GA)
-        tl.store(Kd_buf + off, kd.to(Kd_buf.dtype.element_ty), mask=mC[:, None])
-        kb = kA * eA * bC[:, None]
-        tl.store(Kb_buf + off, kb.to(Kb_buf.dtype.element_ty), mask=mC[:, None])
+        _chunk_outputs(q, gA, GA, kA, bC, Qg_buf, Kd_buf, Kb_buf, G_buf, gC_buf + ((i_b * NT + i_c) * H + i_h) * K, off, ck, cC, mC, H, K, scale, SAVE)  # fmt: skip
         c = tl.zeros([BK], dtype=tl.float32)
         a0, b0, c = _row_block(a0, b0, g, k, q, GA, kA, 0, c, r16, cC, m0, H, K, ck, scale, LIMIT, HALF, PDT)  # fmt: skip
         a1, b1, c = _row_block(a1, b1, g, k, q, GA, kA, SB, c, r16, cC, m1, H, K, ck, scale, LIMIT, HALF, PDT)  # fmt: skip
@@ -735,7 +744,7 @@ def _bv(V: int, parallel: int, fixed: int) -> int:
     few (sequence, head)s."""
     if fixed:
         return min(V, fixed)
-    if parallel * (V // 64) >= 264:
+    if parallel * (V // 64) >= 128:  # about one wave of the H200's 132 SMs with 64
         return min(V, 64)
     return min(V, 32)
 
@@ -782,7 +791,8 @@ def _chunk_fwd(
         K=K, C=C, SB=SUB, BK=min(K, INTRA_BK),
         PDT=0 if DT == 2 else DT,  # fp16 cannot hold the factors exp(+-40): tf32 operands
         SAVE=save_for_bwd, LIMIT=FAST_DROP_LIMIT, HALF=max(FAST_DROP_LIMIT / 2, 0.0),
-        PREC=SOLVE_PRECISION, num_warps=INTRA_WARPS,
+        PREC=SOLVE_PRECISION,
+        num_warps=INTRA_WARPS, num_stages=INTRA_STAGES,
     )  # fmt: skip
     W = torch.empty(B, T, H, K, device=dev, dtype=dt)
     U = torch.empty(B, T, H, V, device=dev, dtype=dt)
