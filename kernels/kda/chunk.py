@@ -1,12 +1,13 @@
 """Chunkwise KDA in Triton: forward and backward (chunk C = 64), fp32 state.
 
 Forward, per (sequence, head):
-  1. `_intra_fwd_kernel`, one program per chunk (parallel), in 16x16 blocks of the four
-     16-row blocks: G = cumsum(g) in fp32; Akk~ (unscaled by beta) and Aqk summed over K
-     blocks; N = (I + Diag(beta) Akk~)^-1 blockwise.
-  2. `_wu_fwd_kernel`, one program per (chunk, K or V block of 64): W = N (beta exp(G) K),
-     U = N (beta V), Qg = exp(G) q scale, Kd = exp(G_C - G) K and G_C. A kernel of its own:
-     together with step 1 the registers spilled and too few programs fit on an SM.
+  1. `_intra_fwd_kernel`, one program per chunk (parallel), over K blocks: G = cumsum(g) in
+     fp32, G_C, Qg = exp(G) q scale, Kd = exp(G_C - G) k, Kb = beta exp(G) k; Akk~ (unscaled
+     by beta) and Aqk as four [16, C] row blocks; then N = (I + Diag(beta) Akk~)^-1
+     blockwise. Row blocks against all C columns keep every dot wider than tall, so Triton
+     spreads the warps over columns: with square [16, 16] dots that share operands it gives
+     each warp the whole tile (the same dots on every warp, twice the registers).
+  2. `_wu_fwd_kernel`, one program per (chunk, K or V block of 64): W = N Kb, U = N (beta V).
   3. `_inter_fwd_kernel`, one program per V block (sequential over chunks): the state S in
      registers; Vnew = U - W S; O = Qg S + Aqk Vnew; S <- exp(G_C) S + Kd^T Vnew.
 Backward:
