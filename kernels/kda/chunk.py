@@ -65,7 +65,7 @@ def _cast(x, DT: tl.constexpr):
 
 @triton.jit
 def _row(x, rows, n):
-    """Row n of a [C, D] tile as a [D] vector."""
+    """Row n of a 2-D tile (rows indexed by `rows`) as a vector."""
     return tl.sum(tl.where(rows[:, None] == n, x, 0.0), axis=0)
 
 
@@ -78,9 +78,16 @@ def _tile(ptr, row0, r16, mask, H, D: tl.constexpr, cd):
 
 @triton.jit
 def _put(ptr, x, row0, col0, r16, c16, mask, H, C: tl.constexpr):
-    """Store a [SB, SB] block at (row0, col0) of a chunk-local [C, C] matrix."""
+    """Store a [16, n] block at (row0, col0) of a chunk-local [C, C] matrix."""
     off = ((row0 + r16) * H)[:, None] * C + (col0 + c16)[None, :]
     tl.store(ptr + off, x.to(ptr.dtype.element_ty), mask=mask[:, None])
+
+
+@triton.jit
+def _blk(ptr, row0, col0, r16, c16, mask, H, C: tl.constexpr):
+    """Load the [SB, SB] block at (row0, col0) of a chunk-local [C, C] fp32 matrix."""
+    off = ((row0 + r16) * H)[:, None] * C + (col0 + c16)[None, :]
+    return tl.load(ptr + off, mask=mask[:, None], other=0.0)
 
 
 @triton.jit
@@ -564,13 +571,6 @@ def _bwd_vA_kernel(
 
 
 @triton.jit
-def _blk(ptr, row0, col0, r16, c16, mask, H, C: tl.constexpr):
-    """Load the [SB, SB] block at (row0, col0) of a chunk-local [C, C] fp32 matrix."""
-    off = ((row0 + r16) * H)[:, None] * C + (col0 + c16)[None, :]
-    return tl.load(ptr + off, mask=mask[:, None], other=0.0)
-
-
-@triton.jit
 def _pair_bwd(dAb, dQb, kJ, GJ, R, kr, qr, HALF: tl.constexpr):
     """Block (I, J < I) of the pairwise gradients around row block I's reference R:
     row side (before its factor exp(G_i - R)) sum_j dP_ij k_j exp(R - G_j) for Akk~ and
@@ -678,7 +678,8 @@ def _bwd_pair_kernel(
     c3 = _row(G2, r16, SB - 1)
     suffix = tl.zeros([BK], dtype=tl.float32)
 
-    # row block 3 (the blocks are written out, as in the forward: named register tiles)
+    # row block 3 (the four blocks are written out: Triton keeps register tiles only as
+    # named values, no lists of tiles)
     f, R = _ref(c3, _row(G3, r16, SB - 1) - c3, LIMIT)
     er = tl.exp(tl.minimum(G3 - R[None, :], HALF))
     kr = k3 * er
@@ -902,11 +903,11 @@ class ChunkKDAFunction(torch.autograd.Function):
         scale: float,
         initial_state: torch.Tensor | None,
         output_final_state: bool,
+        save: bool,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         q, k, v, beta = (x.contiguous() for x in (q, k, v, beta))
         g32 = g.float().contiguous()
         h0 = initial_state.float().contiguous() if initial_state is not None else None
-        save = any(ctx.needs_input_grad)
         o, ht, saved = _chunk_fwd(q, k, v, g32, beta, scale, h0, output_final_state, save)
         ctx.scale = scale
         ctx.has_h0 = initial_state is not None
@@ -928,7 +929,7 @@ class ChunkKDAFunction(torch.autograd.Function):
             dht.float().contiguous() if dht is not None else None, ctx.has_h0,
         )  # fmt: skip
         tq, tk, tv, tg, tb = ctx.dtypes
-        return dq.to(tq), dk.to(tk), dv.to(tv), dg.to(tg), db.to(tb), None, dh0, None
+        return dq.to(tq), dk.to(tk), dv.to(tv), dg.to(tg), db.to(tb), None, dh0, None, None
 
 
 def chunk_kda_core(
@@ -948,4 +949,9 @@ def chunk_kda_core(
     Differentiable in q, k, v, g, beta and initial_state.
     """
     _check(q, v)
-    return ChunkKDAFunction.apply(q, k, v, g, beta, scale, initial_state, output_final_state)
+    # Keep the backward's buffers only when a gradient can be asked for: not under no_grad or
+    # inference_mode (inside forward grad mode is always off, so decide here).
+    save = torch.is_grad_enabled() and any(
+        t is not None and t.requires_grad for t in (q, k, v, g, beta, initial_state)
+    )
+    return ChunkKDAFunction.apply(q, k, v, g, beta, scale, initial_state, output_final_state, save)

@@ -10,6 +10,7 @@ import pytest
 import torch
 from kda_env import DEVICE, HAS_TRITON, TRITON_FP32_TOL
 
+import kernels.kda.chunk as chunk_mod
 from kernels.kda import chunk_kda, kda, naive_chunk_kda, naive_recurrent_kda
 from kernels.testing import random_kda_inputs, rel_rms
 
@@ -122,14 +123,27 @@ def test_chunk_steep_block_among_gentle_ones() -> None:
         assert rel_rms(a, b) <= TRITON_FP32_TOL, name
 
 
-def test_chunk_inference_forward_matches_recurrent() -> None:
-    """Without gradients the forward keeps less (no G, no Akk~, N in the input dtype)."""
-    x = random_kda_inputs(2, 130, 2, 32, 64, with_h0=True, device=DEVICE)
+def test_chunk_inference_forward_keeps_nothing_and_matches(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under no_grad (inputs that require grad included) the forward keeps no buffers for a
+    backward (no G, h, Vnew; Aqk and N in the input dtype) and gives the training output."""
+    x = random_kda_inputs(2, 130, 2, 32, 64, with_h0=True, requires_grad=True, device=DEVICE)
+    ins = (x.q, x.k, x.v, x.g, x.beta)
+    kw = dict(initial_state=x.h0, output_final_state=True)
+    calls: list[bool] = []
+    real = chunk_mod._chunk_fwd
+
+    def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(args[-1])  # save_for_bwd
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(chunk_mod, "_chunk_fwd", spy)
     with torch.no_grad():
-        o, s = chunk_kda(x.q, x.k, x.v, x.g, x.beta, initial_state=x.h0, output_final_state=True)
-    o_ref, s_ref = naive_recurrent_kda(
-        x.q, x.k, x.v, x.g, x.beta, initial_state=x.h0, output_final_state=True
-    )
+        o, s = chunk_kda(*ins, **kw)
+    o_train, s_train = chunk_kda(*ins, **kw)
+    assert calls == [False, True]
+    assert not o.requires_grad and o_train.requires_grad
+    assert torch.equal(o, o_train.detach()) and torch.equal(s, s_train.detach())
+    o_ref, s_ref = naive_recurrent_kda(*ins, **kw)
     assert rel_rms(o, o_ref) <= TRITON_FP32_TOL
     assert rel_rms(s, s_ref) <= TRITON_FP32_TOL
 
@@ -191,3 +205,27 @@ def test_chunk_bf16_gpu(case: tuple) -> None:
     ref = torch.autograd.grad((o_ref * do).sum() + (s_ref * ds).sum(), ref_in)
     errs = {n: rel_rms(a, b) for n, a, b in zip(GRAD_NAMES, got, ref)}
     assert all(e <= 1e-2 for e in errs.values()), errs
+
+
+@pytest.mark.needs_cuda
+def test_chunk_bf16_inference_gpu() -> None:
+    """bf16 under no_grad: Aqk and N stored in bf16 (the training path keeps them in fp32
+    and casts at the same points), against the training output and the fp32 reference."""
+    x = random_kda_inputs(
+        2, 1000, 4, 128, 128, dtype=torch.bfloat16, with_h0=True, requires_grad=True,
+        device="cuda",
+    )  # fmt: skip
+    ins = (x.q, x.k, x.v, x.g, x.beta)
+    kw = dict(initial_state=x.h0, output_final_state=True)
+    with torch.no_grad():
+        o, s = chunk_kda(*ins, **kw)
+    o_train, s_train = chunk_kda(*ins, **kw)
+    torch.cuda.synchronize()
+    assert rel_rms(o, o_train.detach()) <= 1e-3
+    assert rel_rms(s, s_train.detach()) <= 1e-3
+    ref_in = [t.detach().float() for t in ins]
+    o_ref, s_ref = naive_chunk_kda(
+        *ref_in, initial_state=x.h0.detach().float(), output_final_state=True
+    )
+    assert rel_rms(o, o_ref) <= 1e-2
+    assert rel_rms(s, s_ref) <= 1e-2
