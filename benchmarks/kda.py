@@ -14,11 +14,14 @@ Cases (bf16 inputs, fp32 state; medians of triton.testing.do_bench, CUDA-event t
   of one launch (graph replay) and the eager call; fla for scale (state expanded per
   candidate first, which our scorer never does).
 Every ratio is ours / theirs measured in the same run. fla is optional (rows say n/a).
+`--set NAME=VALUE` (repeatable) overrides a tuning knob of kernels/kda/chunk.py for the run
+(e.g. --set INTRA_STAGES=3); the knobs in effect are written to the JSON and the table.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import math
 import platform
@@ -33,6 +36,7 @@ from triton.testing import do_bench
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import kernels.kda.chunk as chunk_module  # noqa: E402
 from kernels.kda import chunk_kda, fused_recurrent_kda, score_candidates  # noqa: E402
 
 try:
@@ -195,6 +199,8 @@ def markdown(chunk: list[dict], decode: list[dict], score: list[dict], env: dict
         f"Machine: {env['gpu']}; torch {env['torch']}, triton {env['triton']}, "
         f"fla {env['fla']}; python {env['python']}.",
         "",
+        "Kernel knobs: " + ", ".join(f"{n}={v!r}" for n, v in env.get("knobs", {}).items()),
+        "",
         "| chunk case | ours fwd | fla fwd | ours/fla | SDPA fwd | ours/SDPA | "
         "ours fwd+bwd | fla fwd+bwd | ours/fla | SDPA fwd+bwd | ours/SDPA |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
@@ -273,6 +279,36 @@ def plot(data: dict, path: Path) -> None:
     tmp.replace(path)
 
 
+def knobs() -> dict:
+    """The tuning knobs of the chunk kernels (upper-case module settings) and their values."""
+    return {
+        n: v
+        for n, v in vars(chunk_module).items()
+        if n.isupper() and isinstance(v, (bool, int, float, str))
+    }
+
+
+def parse_knobs(items: list[str]) -> dict:
+    """NAME=VALUE overrides, checked against the knobs' names and types (ValueError if not)."""
+    known = knobs()
+    out = {}
+    for item in items:
+        name, sep, text = item.partition("=")
+        if not sep or name not in known:
+            raise ValueError(f"{item!r}: expected NAME=VALUE with NAME one of {sorted(known)}")
+        try:
+            value = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            value = text  # a bare string, e.g. SOLVE_PRECISION=ieee
+        want = type(known[name])
+        if want is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if type(value) is not want:
+            raise ValueError(f"{name} takes a {want.__name__}, got {text!r}")
+        out[name] = value
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=None, help="markdown table file")
@@ -287,7 +323,15 @@ def main() -> None:
         "--plot", type=Path, default=None, help="PNG of ours/fla (with --from: no GPU needed)"
     )
     ap.add_argument("--from", dest="from_json", type=Path, default=None, help="--json to plot")
+    ap.add_argument(
+        "--set", dest="knobs", action="append", default=[], metavar="NAME=VALUE",
+        help="override a knob of kernels/kda/chunk.py for this run (repeatable)",
+    )  # fmt: skip
     args = ap.parse_args()
+    try:
+        overrides = parse_knobs(args.knobs)
+    except ValueError as exc:
+        ap.error(f"--set {exc}")
     if args.from_json:
         if not args.plot:
             ap.error("--from needs --plot")
@@ -298,6 +342,10 @@ def main() -> None:
         plot(data, args.plot)
         print(f"wrote {args.plot}")
         return
+    if not torch.cuda.is_available():
+        ap.error("needs a CUDA device (without one: --from JSON --plot PNG)")
+    for name, value in overrides.items():
+        setattr(chunk_module, name, value)
     torch.manual_seed(0)
     try:
         import fla
@@ -311,6 +359,7 @@ def main() -> None:
         triton=triton.__version__,
         fla=fla_version,
         python=platform.python_version(),
+        knobs=knobs(),
     )
     chunk: list[dict] = []
     decode: list[dict] = []

@@ -1,4 +1,5 @@
-"""benchmarks/kda.py --from --plot: the ours/fla chart of a saved run, without a GPU."""
+"""benchmarks/kda.py without a GPU: the ours/fla chart of a saved run (--from --plot) and
+the checks of its --set knob overrides."""
 
 from __future__ import annotations
 
@@ -45,3 +46,26 @@ def test_plot_from_bad_json_is_a_clear_error(tmp_path) -> None:
     assert res.returncode == 2
     assert "cannot read" in res.stderr and "Traceback" not in res.stderr
     assert not (tmp_path / "x.png").exists()
+
+
+def test_set_rejects_unknown_or_mistyped_knobs() -> None:
+    for bad, words in (
+        ("NO_SUCH_KNOB=1", "expected NAME=VALUE"),
+        ("INTRA_BK", "expected NAME=VALUE"),
+        ("INTRA_BK=wide", "takes a int"),
+        ("FAST_DROP_LIMIT=[1]", "takes a float"),
+    ):
+        res = _run("--set", bad, "--chunk-only")
+        assert res.returncode == 2, bad
+        assert words in res.stderr and "Traceback" not in res.stderr, res.stderr
+
+
+def test_set_accepts_knobs_of_each_type() -> None:
+    """Valid overrides get past the checks: here, to the no-GPU error (exit 2, no traceback)."""
+    sets = ["INTRA_STAGES=3", "FAST_DROP_LIMIT=60", "SOLVE_PRECISION=tf32"]
+    res = _run(*(a for s in sets for a in ("--set", s)), "--chunk-only")
+    if "needs a CUDA device" not in res.stderr:  # a GPU machine would run the benchmark
+        assert res.returncode == 0, res.stderr
+        return
+    assert res.returncode == 2 and "error: --set" not in res.stderr, res.stderr
+    assert "Traceback" not in res.stderr
