@@ -16,12 +16,16 @@ Cases (bf16 inputs, fp32 state; medians of triton.testing.do_bench, CUDA-event t
 Every ratio is ours / theirs measured in the same run. fla is optional (rows say n/a).
 `--set NAME=VALUE` (repeatable) overrides a tuning knob of kernels/kda/chunk.py for the run
 (e.g. --set INTRA_STAGES=3); the knobs in effect are written to the JSON and the table.
+`--sweep NAME=V1,V2,...` (repeatable) instead times the chunk forward (and forward+backward
+unless --fwd-only) for every combination of the values, in one process, beside fla:
+  python benchmarks/kda.py --sweep INTRA_BK=16,32 --sweep INTRA_WARPS=4,8 --shapes 4x8192
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
+import itertools
 import json
 import math
 import platform
@@ -309,6 +313,96 @@ def parse_knobs(items: list[str]) -> dict:
     return out
 
 
+def parse_sweeps(items: list[str]) -> list[dict]:
+    """NAME=V1,V2,... per item -> every combination as a dict (ValueError if malformed)."""
+    axes = []
+    for item in items:
+        name, sep, values = item.partition("=")
+        if not sep or not values:
+            raise ValueError(f"{item!r}: expected NAME=V1,V2,...")
+        axes.append([parse_knobs([f"{name}={v}"]) for v in values.split(",")])
+    return [{k: v for d in combo for k, v in d.items()} for combo in itertools.product(*axes)]
+
+
+def parse_shapes(text: str) -> list[tuple[int, int]]:
+    """'4x8192,8x32768' -> [(4, 8192), (8, 32768)] (ValueError if malformed)."""
+    shapes = []
+    for part in text.split(","):
+        b, sep, t = part.partition("x")
+        if not sep or not b.isdigit() or not t.isdigit() or int(b) < 1 or int(t) < 1:
+            raise ValueError(f"{part!r}: expected BxT, e.g. 4x8192")
+        shapes.append((int(b), int(t)))
+    return shapes
+
+
+def run_sweep(
+    combos: list[dict], shapes: list[tuple[int, int]], fwd_only: bool, H: int = 16, D: int = 128
+) -> list[dict]:
+    """Time every knob combination per shape in this process (fla once per shape)."""
+    base = knobs()
+    rows: list[dict] = []
+    try:
+        for B, T in shapes:
+            rows += _sweep_shape(combos, base, B, T, H, D, fwd_only)
+            torch.cuda.empty_cache()
+    finally:
+        for name, value in base.items():
+            setattr(chunk_module, name, value)
+    return rows
+
+
+def _sweep_shape(
+    combos: list[dict], base: dict, B: int, T: int, H: int, D: int, fwd_only: bool
+) -> list[dict]:
+    x0 = inputs(B, T, H, D, D, grad=False)
+    x = inputs(B, T, H, D, D, grad=True)
+    do = torch.randn(B, T, H, D, device=DEV).bfloat16()
+    scale = D**-0.5
+    ref: dict = {}
+    if fla_chunk_kda is not None:
+        ref["fwd"] = bench(lambda: fla_chunk_kda(*x0, scale=scale))
+        if not fwd_only:
+            ref["fwdbwd"] = bench(lambda: fla_chunk_kda(*x, scale=scale)[0].backward(do))
+    rows = []
+    for combo in combos:
+        for name, value in {**base, **combo}.items():
+            setattr(chunk_module, name, value)
+        row: dict = {"case": f"B{B} T{T} H{H} d{D}", "knobs": combo, "fla": ref}
+        try:
+            row["fwd"] = bench(lambda: chunk_kda(*x0, scale=scale))
+            if not fwd_only:
+                row["fwdbwd"] = bench(lambda: chunk_kda(*x, scale=scale)[0].backward(do))
+        except Exception as exc:  # noqa: BLE001 - a combination that fails is reported
+            row["error"] = f"{type(exc).__name__}: {str(exc)[:200]}"
+        for key in ("fwd", "fwdbwd"):
+            if key in row and key in ref:
+                row[f"{key}_ratio"] = row[key] / ref[key]
+        rows.append(row)
+        print(row, flush=True)
+    return rows
+
+
+def sweep_markdown(rows: list[dict], env: dict) -> str:
+    lines = [
+        f"Machine: {env['gpu']}; torch {env['torch']}, triton {env['triton']}, "
+        f"fla {env['fla']}; python {env['python']}.",
+        "",
+        "| case | knobs | ours fwd | ours/fla | ours fwd+bwd | ours/fla |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        knob_text = ", ".join(f"{k}={v!r}" for k, v in r["knobs"].items())
+        if "error" in r:
+            lines.append(f"| {r['case']} | {knob_text} | {r['error']} | | | |")
+            continue
+        lines.append(
+            f"| {r['case']} | {knob_text} | {fmt(r.get('fwd'))} | "
+            f"{ratio(r.get('fwd'), r['fla'].get('fwd'))} | {fmt(r.get('fwdbwd'))} | "
+            f"{ratio(r.get('fwdbwd'), r['fla'].get('fwdbwd'))} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=None, help="markdown table file")
@@ -327,11 +421,24 @@ def main() -> None:
         "--set", dest="knobs", action="append", default=[], metavar="NAME=VALUE",
         help="override a knob of kernels/kda/chunk.py for this run (repeatable)",
     )  # fmt: skip
+    ap.add_argument(
+        "--sweep", dest="sweeps", action="append", default=[], metavar="NAME=V1,V2",
+        help="time the chunk kernels for every combination of these knob values",
+    )  # fmt: skip
+    ap.add_argument("--fwd-only", action="store_true", help="with --sweep: forward only")
     args = ap.parse_args()
     try:
         overrides = parse_knobs(args.knobs)
     except ValueError as exc:
         ap.error(f"--set {exc}")
+    try:
+        combos = parse_sweeps(args.sweeps)
+    except ValueError as exc:
+        ap.error(f"--sweep {exc}")
+    try:
+        shapes = parse_shapes(args.shapes) if args.shapes else None
+    except ValueError as exc:
+        ap.error(f"--shapes {exc}")
     if args.from_json:
         if not args.plot:
             ap.error("--from needs --plot")
@@ -361,12 +468,20 @@ def main() -> None:
         python=platform.python_version(),
         knobs=knobs(),
     )
+    if args.sweeps:
+        rows = run_sweep(combos, shapes or [(4, 8192)], args.fwd_only)
+        table = sweep_markdown(rows, env)
+        print(table)
+        if args.out:
+            args.out.write_text(table)
+        if args.json:
+            args.json.write_text(json.dumps(dict(env=env, sweep=rows), indent=1))
+        return
     chunk: list[dict] = []
     decode: list[dict] = []
     score: list[dict] = []
-    shapes = [(4, 2048), (4, 8192)] + ([] if args.quick else [(8, 32768)])
-    if args.shapes:
-        shapes = [tuple(int(n) for n in s.split("x")) for s in args.shapes.split(",")]
+    if shapes is None:
+        shapes = [(4, 2048), (4, 8192)] + ([] if args.quick else [(8, 32768)])
     for B, T in shapes:
         bench_chunk(chunk, B, T)
         print(chunk[-1], flush=True)
