@@ -4,7 +4,8 @@ Run:  python3 benchmarks/kda_gpu_check.py
 
 The assertions of tests/kernels `test_chunk_bf16_gpu` (o, final state and every gradient in
 bf16 against the fp32 chunk reference, relative RMS <= 1e-2), with each error printed, plus a
-case with the exact diagonal path forced (a negative FAST_DROP_LIMIT).
+case with the exact diagonal path forced (a negative FAST_DROP_LIMIT), and the forward under
+no_grad (the inference path) against the same reference.
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ def check(B: int, T: int, H: int, K: int, V: int, gate: str) -> dict[str, float]
     if gate != "none":
         kw.update(use_gate_in_kernel=True, A_log=x.A_log, dt_bias=x.dt_bias)
         kw.update(lower_bound=x.lower_bound)
+    with torch.no_grad():  # the inference path: Aqk and N stored in the input dtype
+        o_inf, s_inf = kda(x.q, x.k, x.v, x.g, x.beta, mode="chunk", **kw)
     o, s = kda(x.q, x.k, x.v, x.g, x.beta, mode="chunk", **kw)
     ref_in = [t.detach().float().requires_grad_() for t in x.tensors()]
     o_ref, s_ref = naive_chunk_kda(*ref_in[:5], **{**kw, "initial_state": ref_in[5]})
@@ -46,6 +49,8 @@ def check(B: int, T: int, H: int, K: int, V: int, gate: str) -> dict[str, float]
     got = torch.autograd.grad((o.float() * do).sum() + (s * ds).sum(), x.tensors())
     ref = torch.autograd.grad((o_ref * do).sum() + (s_ref * ds).sum(), ref_in)
     errs = {"o": rel_rms(o, o_ref), "state": rel_rms(s, s_ref)}
+    errs["o_nograd"] = rel_rms(o_inf, o_ref)
+    errs["state_nograd"] = rel_rms(s_inf, s_ref)
     for name, a, b in zip(NAMES, got, ref):
         errs[name] = rel_rms(a, b) if torch.isfinite(a).all() else float("inf")
     return errs
