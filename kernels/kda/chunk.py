@@ -751,11 +751,20 @@ def _bv(V: int, parallel: int, fixed: int) -> int:
     return min(V, 32)
 
 
+GRID_LIMIT = 65535  # CUDA's limit on the second and third grid dimensions
+
+
 def _check(q: torch.Tensor, v: torch.Tensor) -> None:
-    K, V = q.shape[-1], v.shape[-1]
+    B, T, H, K = q.shape
+    V = v.shape[-1]
     for name, d in (("K", K), ("V", V)):
         if d < 16 or d & (d - 1):
             raise ValueError(f"chunk_kda needs {name} a power of two >= 16, got {d}")
+    # The kernels put sequences x heads and (in the backward) the chunks on grid axes 1-2.
+    if B * H > GRID_LIMIT:
+        raise ValueError(f"chunk_kda takes at most {GRID_LIMIT} sequences x heads, got {B * H}")
+    if triton.cdiv(T, CHUNK) > GRID_LIMIT:
+        raise ValueError(f"chunk_kda takes at most {GRID_LIMIT * CHUNK} tokens, got T = {T}")
 
 
 def _chunk_fwd(

@@ -179,6 +179,17 @@ def test_chunk_rejects_odd_head_dim() -> None:
         chunk_kda(x.q, x.k, x.v, x.g, x.beta)
 
 
+@pytest.mark.parametrize("shape", [(1, 1, 65536), (2, 1, 40000), (1, 64 * 65535 + 1, 1)])
+def test_chunk_rejects_shapes_past_the_launch_grid(shape: tuple) -> None:
+    """More sequences x heads, or more chunks, than a CUDA grid axis holds: a clear error
+    before any launch (the inputs are broadcast views, nothing is allocated)."""
+    B, T, H = shape
+    q = torch.zeros(1, 1, 1, 16).expand(B, T, H, 16)
+    beta = torch.zeros(1, 1, 1).expand(B, T, H)
+    with pytest.raises(ValueError, match="at most"):
+        chunk_kda(q, q, q, q, beta)
+
+
 # ---- GPU, real sizes, bf16 ---------------------------------------------------------------
 
 GPU_CASES = [(1, 2048, 16, 128, 128, "none"), (2, 1000, 4, 64, 64, "softplus")]
