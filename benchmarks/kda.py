@@ -283,12 +283,15 @@ def plot(data: dict, path: Path) -> None:
     tmp.replace(path)
 
 
+FIXED = {"CHUNK", "SUB", "GRID_LIMIT"}  # shapes and limits the kernels are written for
+
+
 def knobs() -> dict:
     """The tuning knobs of the chunk kernels (upper-case module settings) and their values."""
     return {
         n: v
         for n, v in vars(chunk_module).items()
-        if n.isupper() and isinstance(v, (bool, int, float, str))
+        if n.isupper() and n not in FIXED and isinstance(v, (bool, int, float, str))
     }
 
 
