@@ -42,6 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import kernels.kda.chunk as chunk_module  # noqa: E402
 from kernels.kda import chunk_kda, fused_recurrent_kda, score_candidates  # noqa: E402
+from kernels.testing import rel_rms  # noqa: E402
 
 try:
     from fla.ops.kda import chunk_kda as fla_chunk_kda
@@ -362,16 +363,24 @@ def _sweep_shape(
     do = torch.randn(B, T, H, D, device=DEV).bfloat16()
     scale = D**-0.5
     ref: dict = {}
+    want = None  # the output every combination is checked against: fla's, else the first's
     if fla_chunk_kda is not None:
         ref["fwd"] = bench(lambda: fla_chunk_kda(*x0, scale=scale))
         if not fwd_only:
             ref["fwdbwd"] = bench(lambda: fla_chunk_kda(*x, scale=scale)[0].backward(do))
+        with torch.no_grad():
+            want = fla_chunk_kda(*x0, scale=scale)[0].float()
     rows = []
     for combo in combos:
         for name, value in {**base, **combo}.items():
             setattr(chunk_module, name, value)
         row: dict = {"case": f"B{B} T{T} H{H} d{D}", "knobs": combo, "fla": ref}
         try:
+            with torch.no_grad():
+                got = chunk_kda(*x0, scale=scale)[0].float()
+            if want is None:
+                want = got
+            row["rel_rms"] = rel_rms(got, want)
             row["fwd"] = bench(lambda: chunk_kda(*x0, scale=scale))
             if not fwd_only:
                 row["fwdbwd"] = bench(lambda: chunk_kda(*x, scale=scale)[0].backward(do))
@@ -390,18 +399,18 @@ def sweep_markdown(rows: list[dict], env: dict) -> str:
         f"Machine: {env['gpu']}; torch {env['torch']}, triton {env['triton']}, "
         f"fla {env['fla']}; python {env['python']}.",
         "",
-        "| case | knobs | ours fwd | ours/fla | ours fwd+bwd | ours/fla |",
-        "|---|---|---|---|---|---|",
+        "| case | knobs | ours fwd | ours/fla | ours fwd+bwd | ours/fla | output rel. RMS |",
+        "|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         knob_text = ", ".join(f"{k}={v!r}" for k, v in r["knobs"].items())
         if "error" in r:
-            lines.append(f"| {r['case']} | {knob_text} | {r['error']} | | | |")
+            lines.append(f"| {r['case']} | {knob_text} | {r['error']} | | | | |")
             continue
         lines.append(
             f"| {r['case']} | {knob_text} | {fmt(r.get('fwd'))} | "
             f"{ratio(r.get('fwd'), r['fla'].get('fwd'))} | {fmt(r.get('fwdbwd'))} | "
-            f"{ratio(r.get('fwdbwd'), r['fla'].get('fwdbwd'))} |"
+            f"{ratio(r.get('fwdbwd'), r['fla'].get('fwdbwd'))} | {r.get('rel_rms', float('nan')):.1e} |"
         )
     return "\n".join(lines) + "\n"
 

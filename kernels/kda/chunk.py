@@ -3,20 +3,22 @@
 Forward, per (sequence, head):
   1. `_intra_fwd_kernel`, one program per chunk (parallel), over K blocks: G = cumsum(g) in
      fp32, G_C, Qg = exp(G) q scale, Kd = exp(G_C - G) k, Kb = beta exp(G) k; Akk~ (unscaled
-     by beta) and Aqk as four [16, C] row blocks; then N = (I + Diag(beta) Akk~)^-1
-     blockwise. Row blocks against all C columns keep every dot wider than tall, so Triton
-     spreads the warps over columns: with square [16, 16] dots that share operands it gives
-     each warp the whole tile (the same dots on every warp, twice the registers).
-  2. `_wu_fwd_kernel`, one program per (chunk, K or V block of 64): W = N Kb, U = N (beta V).
-  3. `_inter_fwd_kernel`, one program per V block (sequential over chunks): the state S in
+     by beta) and Aqk as four [16, C] row blocks. Row blocks against all C columns keep
+     every dot wider than tall, so Triton spreads the warps over columns: with square
+     [16, 16] dots that share operands it gives each warp the whole tile (the same dots on
+     every warp, twice the registers).
+  2. `_solve_kernel`, one program per chunk: N = (I + Diag(beta) Akk~)^-1 blockwise in fp32.
+     A kernel of its own (forward 1.83 ms at B4 T8192 against 1.87 inside the intra kernel).
+  3. `_wu_fwd_kernel`, one program per (chunk, K or V block of up to 128): W = N Kb, U = N (beta V).
+  4. `_inter_fwd_kernel`, one program per V block (sequential over chunks): the state S in
      registers; Vnew = U - W S; O = Qg S + Aqk Vnew; S <- exp(G_C) S + Kd^T Vnew.
 Backward:
-  4. `_inter_bwd_kernel` (sequential, reversed): dVnew = Aqk^T dO + Kd dS and the state
+  5. `_inter_bwd_kernel` (sequential, reversed): dVnew = Aqk^T dO + Kd dS and the state
      gradient dS <- exp(G_C) dS + Qg^T dO - W^T dVnew, stored per chunk.
-  5. `_bwd_wkd_kernel` (per K block of 64 and chunk): dQg, dKd, dW over V; through W: the
+  6. `_bwd_wkd_kernel` (per K block of 64 and chunk): dQg, dKd, dW over V; through W: the
      non-pairwise parts of dq, dk, dG and this K block's share of dN and dbeta.
-  6. `_bwd_vA_kernel` (per chunk): dv, dAqk, and dA = d Akk~ through the solve; dbeta.
-  7. `_bwd_pair_kernel` (per K block of 16 and chunk): the pairwise-decay gradients in
+  7. `_bwd_vA_kernel` (per chunk): dv, dAqk, and dA = d Akk~ through the solve; dbeta.
+  8. `_bwd_pair_kernel` (per K block of 16 and chunk): the pairwise-decay gradients in
      16x16 blocks, row blocks last to first, then dg = reverse cumsum of dG.
 
 Numerics (KDA notes): gate, cumsum, state and the solve in fp32; no exp(-G) over a chunk.
@@ -44,9 +46,13 @@ SUB = 16  # diagonal block size inside a chunk
 # that fall further are summed exactly. Tests set it below zero to force the exact path.
 FAST_DROP_LIMIT = 80.0
 INTRA_BK, INTRA_WARPS, INTRA_STAGES = 32, 4, 2  # K block, warps, stages: intra-chunk forward
+# Register cap of the intra kernel (0: ptxas's choice). ptxas takes all 255 at 4 warps (two
+# programs per SM); at 168 three fit, and the spills that costs are cheaper (run 17).
+INTRA_MAXNREG = 168
 PAIR_BK, PAIR_WARPS = 16, 1  # K block and warps of the pairwise-gradient kernel
 SOLVE_PRECISION = "ieee"  # dots of the triangular solve: fp32 FMA (16x16 blocks)
-WU_BLOCK, WU_WARPS = 64, 4  # K / V block and warps of the W, U kernel
+SOLVE_WARPS = 1  # warps of the solve kernel
+WU_BLOCK, WU_WARPS = 128, 4  # K / V block and warps of the W, U kernel
 # Sequential passes: V block (0: by the number of sequences x heads), warps, stages.
 INTER_BV, INTER_WARPS, INTER_STAGES = 0, 4, 3
 INTER_BWD_BV, INTER_BWD_STAGES = 0, 3
@@ -220,15 +226,14 @@ def _chunk_outputs(
 @triton.jit
 def _intra_fwd_kernel(
     q, k, g, beta,  # inputs [B, T, H, K], beta [B, T, H]
-    G_buf, Akk_buf, Aqk_buf, N_buf,  # G (SAVE), Akk~ fp32 (scratch unless SAVE); Aqk, N
+    G_buf, Akk_buf, Aqk_buf,  # G fp32 (SAVE); Akk~ fp32, Aqk [B, T, H, C]
     Qg_buf, Kd_buf, Kb_buf, gC_buf,  # [B, T, H, K] in dtype; gC fp32 [B, NT, H, K]
     scale, T, H, NT,
     K: tl.constexpr, C: tl.constexpr, SB: tl.constexpr, BK: tl.constexpr, PDT: tl.constexpr,
-    SAVE: tl.constexpr, LIMIT: tl.constexpr, HALF: tl.constexpr, PREC: tl.constexpr,
+    SAVE: tl.constexpr, LIMIT: tl.constexpr, HALF: tl.constexpr,
 ):  # fmt: skip
     """Per chunk: G, Qg = exp(G) q scale, Kd = exp(G_C - G) k, Kb = beta exp(G) k and G_C;
-    Akk~ and Aqk as four [16, C] row blocks summed over K blocks; then the solve
-    N = (I + Diag(beta) Akk~)^-1 on 16x16 blocks read back from Akk_buf.
+    Akk~ and Aqk as four [16, C] row blocks summed over K blocks.
     Row blocks against all C columns keep each dot wider than tall: Triton then spreads the
     warps over the columns ([16, 16] dots sharing operands put every warp on the same tile)."""
     tl.static_assert(C == 4 * SB)
@@ -246,9 +251,7 @@ def _intra_fwd_kernel(
     Kb_buf += base * K
     Akk_buf += base * C
     Aqk_buf += base * C
-    N_buf += base * C
     r16 = tl.arange(0, SB)
-    c16 = tl.arange(0, SB)
     cC = tl.arange(0, C)
     t0 = i_c * C
     mC = (t0 + cC) < T
@@ -280,8 +283,26 @@ def _intra_fwd_kernel(
     _put_rows(Akk_buf, a1, SB, r16, cC, m1, H, C, 0)
     _put_rows(Akk_buf, a2, 2 * SB, r16, cC, m2, H, C, 0)
     _put_rows(Akk_buf, a3, 3 * SB, r16, cC, m3, H, C, 0)
-    tl.debug_barrier()  # the solve reads Akk~ back in 16x16 blocks
-    _solve_from(Akk_buf, beta + base, N_buf, r16, c16, m0, m1, m2, m3, H, C, SB, PREC)
+
+
+@triton.jit
+def _solve_kernel(
+    Akk_buf, beta, N_buf,  # Akk~ fp32 [B, T, H, C], beta [B, T, H]; N [B, T, H, C]
+    T, H, C: tl.constexpr, SB: tl.constexpr, PREC: tl.constexpr,
+):  # fmt: skip
+    """Per chunk: N = (I + Diag(beta) Akk~)^-1 (see _solve_from)."""
+    i_c = tl.program_id(0)
+    i_bh = tl.program_id(1)
+    i_b = (i_bh // H).to(tl.int64)
+    i_h = i_bh % H
+    base = (i_b * T + i_c * C) * H + i_h
+    r16 = tl.arange(0, SB)
+    t0 = i_c * C
+    m0 = (t0 + r16) < T
+    m1 = (t0 + SB + r16) < T
+    m2 = (t0 + 2 * SB + r16) < T
+    m3 = (t0 + 3 * SB + r16) < T
+    _solve_from(Akk_buf + base * C, beta + base, N_buf + base * C, r16, r16, m0, m1, m2, m3, H, C, SB, PREC)  # fmt: skip
 
 
 @triton.jit
@@ -797,14 +818,16 @@ def _chunk_fwd(
     gC = torch.empty(B, NT, H, K, device=dev, dtype=f32)
     DT = _dot_code(dt)
     _intra_fwd_kernel[(NT, B * H)](
-        q, k, g, beta, G, Akk, Aqk, Nm, Qg, Kd, Kb, gC,
+        q, k, g, beta, G, Akk, Aqk, Qg, Kd, Kb, gC,
         scale, T, H, NT,
         K=K, C=C, SB=SUB, BK=min(K, INTRA_BK),
         PDT=0 if DT == 2 else DT,  # fp16 cannot hold the factors exp(+-40): tf32 operands
         SAVE=save_for_bwd, LIMIT=FAST_DROP_LIMIT, HALF=max(FAST_DROP_LIMIT / 2, 0.0),
-        PREC=SOLVE_PRECISION,
-        num_warps=INTRA_WARPS, num_stages=INTRA_STAGES,
+        num_warps=INTRA_WARPS, num_stages=INTRA_STAGES, maxnreg=INTRA_MAXNREG or None,
     )  # fmt: skip
+    _solve_kernel[(NT, B * H)](
+        Akk, beta, Nm, T, H, C=C, SB=SUB, PREC=SOLVE_PRECISION, num_warps=SOLVE_WARPS
+    )
     W = torch.empty(B, T, H, K, device=dev, dtype=dt)
     U = torch.empty(B, T, H, V, device=dev, dtype=dt)
     BK, BV = min(K, WU_BLOCK), min(V, WU_BLOCK)

@@ -88,9 +88,10 @@ def ours(*a, **k):
     seen.append((kb.chunk_module.INTRA_BK, kb.chunk_module.INTRA_WARPS))
     if kb.chunk_module.INTRA_BK == 32 and kb.chunk_module.INTRA_WARPS == 8:
         raise RuntimeError("out of resources")
-    return (kb.torch.zeros(1, requires_grad=True) * 2,)
+    wrong = kb.chunk_module.INTRA_BK == 16 and kb.chunk_module.INTRA_WARPS == 8
+    return (kb.torch.ones(4, requires_grad=True) * (3 if wrong else 2),)
 kb.chunk_kda = ours
-kb.fla_chunk_kda = lambda *a, **k: (kb.torch.zeros(1, requires_grad=True) * 2,)
+kb.fla_chunk_kda = lambda *a, **k: (kb.torch.ones(4, requires_grad=True) * 2,)
 kb.bench = lambda fn: (fn(), 2.0 if "fla_chunk_kda" in fn.__code__.co_names else 1.0)[1]
 before = kb.knobs()
 rows = kb.run_sweep(kb.parse_sweeps(["INTRA_BK=16,32", "INTRA_WARPS=4,8"]), [(1, 64)], True)
@@ -100,7 +101,8 @@ print(json.dumps(dict(rows=rows, seen=seen, restored=kb.knobs() == before)))
 
 def test_sweep_sets_each_combination_and_restores_the_knobs() -> None:
     """The sweep's bookkeeping with stand-ins for the GPU calls: every combination is set
-    before its timing, a failing one is reported, ratios use fla's time, knobs restored."""
+    before its timing, a failing one is reported, ratios use fla's time, each output's error
+    against fla's is recorded, knobs restored."""
     res = subprocess.run(
         [sys.executable, "-c", SWEEP_SCRIPT, str(ROOT)],
         capture_output=True, text=True, timeout=120, cwd=ROOT,
@@ -109,7 +111,10 @@ def test_sweep_sets_each_combination_and_restores_the_knobs() -> None:
     out = json.loads(res.stdout.strip().splitlines()[-1])
     rows = out["rows"]
     assert [tuple(r["knobs"].values()) for r in rows] == [(16, 4), (16, 8), (32, 4), (32, 8)]
-    assert [tuple(s) for s in out["seen"]] == [(16, 4), (16, 8), (32, 4), (32, 8)]
+    seen = [tuple(s) for s in out["seen"]]
+    assert list(dict.fromkeys(seen)) == [(16, 4), (16, 8), (32, 4), (32, 8)]
     assert "out of resources" in rows[3]["error"] and "fwd" not in rows[3]
     assert all(r["fwd"] == 1.0 and r["fwd_ratio"] == 0.5 for r in rows[:3])
+    # each output is checked against fla's: the combination that computes a wrong one shows
+    assert [r["rel_rms"] for r in rows[:3]] == [0.0, 0.5, 0.0]
     assert out["restored"]
