@@ -5,6 +5,7 @@
     python main.py lexicon build
     python main.py make-log TEXT --out LOG [--mode full|initials|mixed] [--seed N]
     python main.py replay LOG [--json F] [--plot F.png] [--no-learn] [--no-lm] [--limit N]
+    python main.py lm train [--steps N] [--device cuda] [--log F.json] [--plot F.png]
 """
 
 from __future__ import annotations
@@ -255,8 +256,10 @@ def build_parser() -> argparse.ArgumentParser:
     c.set_defaults(func=cmd_replay)
 
     from ime.commands import add_extra_commands
+    from lm.cli import add_lm_commands
 
     add_extra_commands(sub)
+    add_lm_commands(sub)
     return p
 
 

@@ -10,6 +10,7 @@ the neural reranker is optional (`Reranker` protocol).
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Protocol
 
@@ -23,9 +24,29 @@ from lexicon.build import default_cache_dir, ensure_built
 from lexicon.ngram import BigramModel
 from lexicon.trie import SystemLexicon
 
-__all__ = ["Engine", "Reranker", "Learner"]
+__all__ = ["Engine", "Reranker", "Learner", "load_reranker"]
 
 MAX_HISTORY_WORD = 4
+
+
+def load_reranker(device: str = "auto") -> Reranker | None:
+    """The shipped neural reranker (lm/), or None where torch or its weights are missing: the
+    engine then ranks by its n-gram model alone."""
+    try:
+        import torch
+
+        from lm.checkpoint import CheckpointError
+        from lm.rerank import NeuralReranker
+    except ImportError:
+        return None
+    if device == "cuda" and not torch.cuda.is_available():
+        device = "cpu"
+    try:
+        return NeuralReranker.load(device=device)
+    except (CheckpointError, OSError) as exc:
+        print(f"delta-pinyin: neural LM not loaded ({exc}); ranking by the n-gram model",
+              file=sys.stderr)
+        return None
 
 
 class Reranker(Protocol):
@@ -66,6 +87,7 @@ class Engine:
         if learner is not None:
             learner.bind(lexicon)
         self.reranker = reranker
+        self._lm_tried = True  # Engine.load clears it when it left the LM out (set_config)
         self.segmentor = Segmentor(fuzzy=self.config.fuzzy, typos=self.config.typos)
         self.lattice_builder = LatticeBuilder(
             lexicon, bigram.unigram, learner.words if learner is not None else None)
@@ -74,10 +96,14 @@ class Engine:
     @classmethod
     def load(cls, config: Config | None = None, cache_dir: Path | None = None,
              learner: Learner | None = None, progress: bool = True) -> Engine:
-        """Load the built system data, building it first if it is missing."""
+        """Load the built system data, building it first if it is missing; with the neural
+        reranker when the config asks for it and torch and the shipped weights are there."""
         directory = ensure_built(cache_dir or default_cache_dir(), progress=progress)
-        return cls(SystemLexicon.load(directory), BigramModel.load(directory / "bigram.npz"),
-                   config, learner)
+        config = (config or Config()).validate()
+        engine = cls(SystemLexicon.load(directory), BigramModel.load(directory / "bigram.npz"),
+                     config, learner, load_reranker(config.device) if config.lm else None)
+        engine._lm_tried = config.lm  # switched on later: loaded then (set_config)
+        return engine
 
     def new_context(self, context: str = "") -> InputContext:
         return InputContext(self, context)
@@ -129,5 +155,8 @@ class Engine:
 
     def set_config(self, config: Config) -> None:
         """Apply a new config (page size, fuzzy pairs, learning, …) to future keystrokes."""
+        if config.lm and self.reranker is None and not self._lm_tried:
+            self.reranker = load_reranker(config.device)
+            self._lm_tried = True
         self.config = config.validate()
         self.segmentor = Segmentor(fuzzy=self.config.fuzzy, typos=self.config.typos)

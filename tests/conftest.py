@@ -39,7 +39,8 @@ def full_engine(engine_cache: Path) -> Engine:
     from ime.config import Config
     from ime.engine import Engine
 
-    return Engine.load(Config(learning=False), engine_cache, progress=False)
+    # the decoder's own ranking: the neural reranker has its tests in tests/lm
+    return Engine.load(Config(learning=False, lm=False), engine_cache, progress=False)
 
 
 @pytest.fixture(autouse=True)

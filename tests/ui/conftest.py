@@ -56,7 +56,9 @@ def make_engine(ui_engine: Path, tmp_path: Path) -> Iterator[Callable[..., objec
         if learn:
             learner = open_learner(tmp_path / "data" / "delta-pinyin" / "user.db")
             learners.append(learner)
-        return Engine.load(Config(**config), ui_engine, learner=learner, progress=False)
+        # the UI tests are about the window: the neural LM stays out unless a test asks
+        return Engine.load(Config(**{"lm": False, **config}), ui_engine, learner=learner,
+                           progress=False)
 
     yield make
     for learner in learners:
