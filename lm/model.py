@@ -94,7 +94,8 @@ class KDAMixer(nn.Module):
         self, x: torch.Tensor, state: torch.Tensor | None, shared: bool = False
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """x [B, T, d]; state [B, H, K, V] fp32, or [1, H, K, V] shared by all B rows (`shared`).
-        Returns y [B, T, d] and the state after the last token ([B, H, K, V])."""
+        Returns y [B, T, d] and the state after the last token ([B, H, K, V]; None for
+        candidates scored on a GPU, whose states nobody reads)."""
         B, T, _ = x.shape
         H, D = self.H, self.D
         q = self.q(x).view(B, T, H, D)
@@ -105,7 +106,7 @@ class KDAMixer(nn.Module):
         if shared and state is not None and q.is_cuda and triton_available():
             # candidates: all B rows read the one cached state in one launch, never copied
             o, new_state = score_candidates(
-                q, k, v, g, beta, state[0], output_final_state=True, use_qk_l2norm_in_kernel=True
+                q, k, v, g, beta, state[0], output_final_state=False, use_qk_l2norm_in_kernel=True
             )
         else:
             if shared and state is not None:

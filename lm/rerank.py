@@ -65,13 +65,14 @@ class NeuralReranker:
 
     def context(self, text: str) -> tuple[State, torch.Tensor]:
         """State after `text` and log P(next character), [vocab]. Continues from the longest
-        cached context that `text` extends, else starts fresh on its last MAX_CONTEXT chars."""
+        cached context that `text` extends by at most MAX_CONTEXT characters, else starts
+        fresh on its last MAX_CONTEXT characters."""
         hit = self._cache.get(text)
         if hit is not None:
             self._cache.move_to_end(text)
             return hit
         base = max((k for k in self._cache if text.startswith(k)), key=len, default=None)
-        if base is not None:
+        if base is not None and len(text) - len(base) <= MAX_CONTEXT:
             state, _ = self._cache[base]
             out = self._run(self.vocab.encode(text[len(base) :]), state)
         else:

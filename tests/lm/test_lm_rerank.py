@@ -42,6 +42,20 @@ def test_a_cached_context_continues_like_a_fresh_one(reranker: NeuralReranker) -
     assert extended == pytest.approx(fresh, abs=1e-3)
 
 
+def test_a_long_extension_starts_fresh_on_the_last_characters(reranker: NeuralReranker) -> None:
+    """A cached short context is not run forward through a long extension: the result is
+    the same as a fresh start on the last MAX_CONTEXT characters."""
+    from lm.rerank import MAX_CONTEXT
+
+    reranker.context("")
+    long = "今天我们在北京开会，" * (MAX_CONTEXT // 5)
+    fresh = NeuralReranker(reranker.model, reranker.vocab)
+    assert reranker.logp(long, ["中国"]) == pytest.approx(fresh.logp(long, ["中国"]), abs=1e-4)
+    assert fresh.logp(long, ["中国"]) == pytest.approx(
+        fresh.logp(long[-MAX_CONTEXT:], ["中国"]), abs=1e-4
+    )
+
+
 def test_the_left_context_picks_the_homophone(reranker: NeuralReranker) -> None:
     cands = sentences(("试验", -10.0), ("实验", -10.3), ("十堰", -11.0))
     out = reranker.rerank("做化学", cands)
