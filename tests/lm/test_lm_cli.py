@@ -20,37 +20,16 @@ def text(tmp_path):
     return path
 
 
+def train(text, out, *extra: str) -> int:
+    """`main.py lm train` on `text` (as training and dev text) into `out`, quietly."""
+    paths = ["--text", str(text), "--dev", str(text), "--out", str(out)]
+    return main(["lm", "train", "--device", "cpu", "--quiet", *paths, *extra])
+
+
 def test_a_tiny_training_run(tmp_path, text, capsys) -> None:
     out, log, plot = tmp_path / "w.safetensors", tmp_path / "log.json", tmp_path / "curve.png"
-    rc = main(
-        [
-            "lm",
-            "train",
-            "--text",
-            str(text),
-            "--dev",
-            str(text),
-            "--steps",
-            "6",
-            "--batch",
-            "2",
-            "--length",
-            "8",
-            "--eval-every",
-            "3",
-            "--device",
-            "cpu",
-            "--model",
-            TINY,
-            "--out",
-            str(out),
-            "--log",
-            str(log),
-            "--plot",
-            str(plot),
-            "--quiet",
-        ]
-    )
+    small = "--steps 6 --batch 2 --length 8 --eval-every 3".split()
+    rc = train(text, out, *small, "--model", TINY, "--log", str(log), "--plot", str(plot))
     assert rc == 0
     assert "best dev loss" in capsys.readouterr().out
     from lm.checkpoint import load_checkpoint
@@ -74,39 +53,12 @@ def test_a_tiny_training_run(tmp_path, text, capsys) -> None:
     ids=["model-not-json", "model-unknown-field", "no-steps", "text-too-short"],
 )
 def test_bad_arguments(tmp_path, text, capsys, extra, message) -> None:
-    rc = main(
-        [
-            "lm",
-            "train",
-            "--text",
-            str(text),
-            "--dev",
-            str(text),
-            "--device",
-            "cpu",
-            "--out",
-            str(tmp_path / "w.safetensors"),
-            "--quiet",
-            *extra,
-        ]
-    )
-    assert rc == 2
+    assert train(text, tmp_path / "w.safetensors", *extra) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
     assert not (tmp_path / "w.safetensors").exists()
 
 
 def test_missing_text_file(tmp_path, capsys) -> None:
-    rc = main(
-        [
-            "lm",
-            "train",
-            "--text",
-            str(tmp_path / "none.txt"),
-            "--dev",
-            str(tmp_path / "none.txt"),
-            "--quiet",
-        ]
-    )
-    assert rc == 2
+    assert train(tmp_path / "none.txt", tmp_path / "w.safetensors") == 2
     assert "none.txt" in capsys.readouterr().err
