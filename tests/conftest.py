@@ -43,6 +43,21 @@ def full_engine(engine_cache: Path) -> Engine:
     return Engine.load(Config(learning=False, lm=False), engine_cache, progress=False)
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip `needs_cuda` tests on machines without a CUDA device (torch is imported only
+    when some are collected)."""
+    marked = [item for item in items if "needs_cuda" in item.keywords]
+    if not marked:
+        return
+    import torch
+
+    if torch.cuda.is_available():
+        return
+    skip = pytest.mark.skip(reason="needs a CUDA device")
+    for item in marked:
+        item.add_marker(skip)
+
+
 @pytest.fixture(autouse=True)
 def _private_dirs(tmp_path, monkeypatch):
     """No test touches the real user's config or data."""
