@@ -24,9 +24,21 @@ from lexicon.build import default_cache_dir, ensure_built
 from lexicon.ngram import BigramModel
 from lexicon.trie import SystemLexicon
 
-__all__ = ["Engine", "Reranker", "Learner", "load_reranker"]
+__all__ = ["Engine", "Reranker", "Learner", "load_reranker", "lm_available"]
 
 MAX_HISTORY_WORD = 4
+
+
+def lm_available() -> bool:
+    """Whether the neural reranker can be loaded here (torch installed, weights shipped),
+    without importing torch."""
+    import importlib.util
+
+    if importlib.util.find_spec("torch") is None or importlib.util.find_spec("lm") is None:
+        return False
+    import lm
+
+    return (Path(lm.__file__).parent / "weights" / "kimi-char.safetensors").is_file()
 
 
 def load_reranker(device: str = "auto") -> Reranker | None:

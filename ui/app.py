@@ -24,7 +24,7 @@ from PyQt6.QtGui import (
 from PyQt6.QtWidgets import QLabel, QMainWindow, QMenu, QPlainTextEdit, QWidget
 
 from ime.config import ConfigError, data_dir, update_config_file
-from ime.engine import Engine
+from ime.engine import Engine, lm_available
 from ime.typing_log import TypingLogRecorder
 from ui.bridge import ImeBridge
 from ui.candidate_window import CandidateWindow, cjk_font
@@ -157,9 +157,9 @@ class TypingPad(QMainWindow):
         self.lm_action = self._toggle(
             menu, "Neural &LM reranking", cfg.lm, self.set_lm,
             "Rerank candidates with the neural language model")
-        if self.engine.reranker is None:
+        if self.engine.reranker is None and not lm_available():
             self.lm_action.setEnabled(False)
-            self.lm_action.setToolTip("The neural LM is not loaded")
+            self.lm_action.setToolTip("The neural LM is not installed (torch or its weights)")
         self.recording_action = self._toggle(
             menu, "&Record typing log", False, self.set_recording,
             "Append each committed unit (keys, text, context) to a local typing log")
@@ -188,7 +188,12 @@ class TypingPad(QMainWindow):
         self.learning_action.setChecked(on)
 
     def set_lm(self, on: bool) -> None:
-        self._set(lm=on)
+        self._set(lm=on)  # switching it on loads the model the first time (Engine.set_config)
+        if on and self.engine.reranker is None:
+            self._set(lm=False)
+            on = False
+            self.lm_action.setEnabled(False)
+            self.statusBar().showMessage("The neural LM could not be loaded", 8000)
         self.lm_action.setChecked(on)
         self.bridge.refresh()
 

@@ -90,8 +90,28 @@ def test_menu_toggles_learning_and_layout(qtbot, pad: TypingPad) -> None:
     pad.vertical_action.trigger()
     assert pad.engine.config.layout == "vertical"
     assert pad.candidate_window.layout_name == "vertical"
-    # the engine here has no neural LM loaded: its switch says so instead of pretending
-    assert pad.engine.reranker is None and not pad.lm_action.isEnabled()
+
+
+def test_the_lm_switch_loads_the_model_when_first_turned_on(qtbot, pad: TypingPad) -> None:
+    # the pad's engine started with lm = false: nothing loaded, but the switch can load it
+    assert pad.engine.reranker is None
+    assert pad.lm_action.isEnabled() and not pad.lm_action.isChecked()
+    pad.lm_action.trigger()
+    assert pad.engine.config.lm and pad.engine.reranker is not None
+    assert pad.lm_action.isChecked()
+    pad.lm_action.trigger()
+    assert not pad.engine.config.lm and not pad.lm_action.isChecked()
+
+
+def test_the_lm_switch_is_off_where_the_model_cannot_load(qtbot, make_engine,
+                                                          monkeypatch) -> None:
+    import ui.app
+
+    monkeypatch.setattr(ui.app, "lm_available", lambda: False)
+    pad = TypingPad(make_engine(learn=True))
+    qtbot.addWidget(pad)
+    assert not pad.lm_action.isEnabled()
+    assert "not installed" in pad.lm_action.toolTip()
 
 
 def test_recording_is_off_by_default_and_opt_in(qtbot, pad: TypingPad) -> None:
@@ -169,3 +189,14 @@ def test_an_unwritable_config_is_reported_not_fatal(qtbot, make_engine, tmp_path
     pad.punctuation_action.trigger()
     assert pad.engine.config.chinese_punctuation is False  # applied for this session
     assert "Settings not saved" in pad.statusBar().currentMessage()
+
+
+def test_the_lm_switch_reports_a_model_that_fails_to_load(qtbot, pad: TypingPad,
+                                                          monkeypatch) -> None:
+    import ime.engine
+
+    monkeypatch.setattr(ime.engine, "load_reranker", lambda device="auto": None)
+    pad.lm_action.trigger()
+    assert not pad.engine.config.lm and not pad.lm_action.isChecked()
+    assert not pad.lm_action.isEnabled()
+    assert "could not be loaded" in pad.statusBar().currentMessage()
