@@ -92,7 +92,7 @@ class KDAMixer(nn.Module):
 
     def forward(
         self, x: torch.Tensor, state: torch.Tensor | None, shared: bool = False
-    ) -> tuple[torch.Tensor, torch.Tensor]:
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """x [B, T, d]; state [B, H, K, V] fp32, or [1, H, K, V] shared by all B rows (`shared`).
         Returns y [B, T, d] and the state after the last token ([B, H, K, V]; None for
         candidates scored on a GPU, whose states nobody reads)."""
