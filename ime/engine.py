@@ -36,9 +36,9 @@ def lm_available() -> bool:
 
     if importlib.util.find_spec("torch") is None or importlib.util.find_spec("lm") is None:
         return False
-    import lm
+    from lm import DEFAULT_WEIGHTS
 
-    return (Path(lm.__file__).parent / "weights" / "kimi-char.safetensors").is_file()
+    return DEFAULT_WEIGHTS.is_file()
 
 
 def load_reranker(device: str = "auto") -> Reranker | None:

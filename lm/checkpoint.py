@@ -10,12 +10,12 @@ import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
+from lm import DEFAULT_WEIGHTS
 from lm.data import Vocab
 from lm.model import KimiLinearLM, LMConfig
 
 __all__ = ["DEFAULT_WEIGHTS", "FORMAT", "save_checkpoint", "load_checkpoint", "CheckpointError"]
 
-DEFAULT_WEIGHTS = Path(__file__).resolve().parent / "weights" / "kimi-char.safetensors"
 FORMAT = "delta-pinyin-char-lm-1"
 
 
