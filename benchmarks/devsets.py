@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ime.typing_log import make_log, write_log  # noqa: E402
+from evaluation.typing_log import make_log, write_log  # noqa: E402
 from lexicon.build import default_cache_dir, ensure_built  # noqa: E402
 
 FORTUNES = Path("/usr/share/games/fortunes/chinese")

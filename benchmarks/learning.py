@@ -22,11 +22,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from evaluation.replay import plot_replay, replay  # noqa: E402
+from evaluation.typing_log import read_log  # noqa: E402
 from ime.config import Config  # noqa: E402
 from ime.engine import Engine  # noqa: E402
 from ime.learner import open_learner  # noqa: E402
-from ime.replay import plot_replay, replay  # noqa: E402
-from ime.typing_log import read_log  # noqa: E402
 from lexicon.build import default_cache_dir, ensure_built  # noqa: E402
 
 

@@ -25,10 +25,10 @@ sys.path.insert(0, str(ROOT))
 import torch  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
+from evaluation.replay import replay  # noqa: E402
+from evaluation.typing_log import load_log  # noqa: E402
 from ime.config import Config  # noqa: E402
 from ime.engine import Engine  # noqa: E402
-from ime.replay import replay  # noqa: E402
-from ime.typing_log import load_log  # noqa: E402
 from lm.rerank import NeuralReranker  # noqa: E402
 
 LOGS = ["news-full", "fortunes-full", "news-initials", "fortunes-initials", "manpages-full"]

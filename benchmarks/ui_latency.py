@@ -3,7 +3,7 @@
 Run:  python benchmarks/ui_latency.py [--out benchmarks/ui_results.md] [--rounds 1]
 
 The typing pad (editor + ImeBridge + CandidateWindow) types the pinyin of a few sentences
-letter by letter (keys from `ime.typing_log.make_log`), committing each clause with Space.
+letter by letter (keys from `evaluation.typing_log.make_log`), committing each clause with Space.
 For every letter it times, with `time.perf_counter`:
 
 * engine: `InputContext.last_latency_ms`, the engine's decoding time for that key;
@@ -36,9 +36,9 @@ from PyQt6.QtGui import QKeyEvent  # noqa: E402
 from PyQt6.QtWidgets import QApplication  # noqa: E402
 
 from benchmarks.machine import cpu_model  # noqa: E402
+from evaluation.typing_log import make_log  # noqa: E402
 from ime.config import Config  # noqa: E402
 from ime.engine import Engine  # noqa: E402
-from ime.typing_log import make_log  # noqa: E402
 from ui.app import TypingPad  # noqa: E402
 
 TEXT = (

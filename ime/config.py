@@ -10,7 +10,7 @@ import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
-from ime.syllables import FUZZY_PAIRS
+from pinyin.syllables import FUZZY_PAIRS
 
 __all__ = [
     "Config", "ConfigError", "config_dir", "data_dir", "load_config", "ensure_private_dir",

@@ -33,6 +33,8 @@ from __future__ import annotations
 
 import math
 
+from lexicon.user_lexicon import NEW_WORD_LOGP
+
 __all__ = [
     "SYSTEM_PRIOR",
     "NEW_PRIOR",
@@ -61,7 +63,6 @@ NEW_PRIOR = 0.0  # L0 of any other character sequence
 THRESHOLD = 0.5  # a new sequence takes part in decoding from this likelihood on
 HALF_LIFE = 5000.0  # commits after which a learned deviation from the prior halves
 SCALE = 6.0  # nats of score per unit of log-odds above (or below) the prior's
-NEW_WORD_LOGP = -7.0  # log unigram of a new word at the threshold (a common word's)
 REJECT_RATE = 0.5  # ρ: a rejected prediction loses half its likelihood
 MARGIN = 1.0  # nats by which a word chosen over the prediction then leads it
 TOP_LIKELIHOOD = 0.97  # the delta rule never goes past this

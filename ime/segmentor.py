@@ -19,7 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from enum import IntEnum
 
-from ime.syllables import (
+from pinyin.spelling import InvalidKeysError, validate_keys
+from pinyin.syllables import (
     fuzzy_variants,
     is_initial,
     is_syllable,
@@ -30,18 +31,6 @@ __all__ = ["EdgeKind", "SyllableEdge", "SyllableGraph", "Segmentor", "InvalidKey
            "Penalties", "validate_keys"]
 
 MAX_SYLLABLE_LEN = 6
-VALID_KEYS = frozenset("abcdefghijklmnopqrstuvwxyz'")
-
-
-class InvalidKeysError(ValueError):
-    """Keys outside `a-z'`."""
-
-
-def validate_keys(keys: str) -> None:
-    bad = sorted({c for c in keys if c not in VALID_KEYS})
-    if bad:
-        shown = ", ".join(repr(c) for c in bad)
-        raise InvalidKeysError(f"invalid keys {keys!r}: {shown} not allowed (only a-z and ')")
 
 
 class EdgeKind(IntEnum):

@@ -27,15 +27,14 @@ import os
 import re
 import struct
 import tempfile
-import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import TextIO, TypeVar
 
-from ime.likelihood import NEW_WORD_LOGP
-from ime.syllables import is_syllable
+from lexicon.user_lexicon import NEW_WORD_LOGP
+from pinyin.spelling import normalize_pinyin
 
 __all__ = [
     "FormatEntry",
@@ -80,37 +79,6 @@ class FormatError(ValueError):
 
 class _LineError(ValueError):
     """Raised by a line parser; the reader adds the file name and the line number."""
-
-
-# ---- pinyin -------------------------------------------------------------------------------------
-
-_TONE_NUMBER = re.compile(r"[1-5]$")
-
-
-def _normalize_syllable(s: str) -> str:
-    s = s.strip().lower().replace("u:", "v")
-    s = _TONE_NUMBER.sub("", s)
-    decomposed = unicodedata.normalize("NFD", s).replace("u\u0308", "v")
-    s = "".join(c for c in decomposed if not unicodedata.combining(c))
-    if s in ("lue", "nue"):  # the ü of lüe written as u: only l and n can take both
-        s = s[0] + "ve"
-    return s
-
-
-def normalize_pinyin(text: str) -> tuple[str, ...]:
-    """`Zhōng guó`, `zhong1'guo2`, `lü4 se4`, `lüe` → keyboard syllables; ValueError if invalid.
-
-    Syllables may be separated by spaces, apostrophes or hyphens.
-    """
-    parts = [p for p in re.split(r"[\s'\-]+", text) if p]
-    sylls = tuple(_normalize_syllable(p) for p in parts)
-    bad = [p for p, s in zip(parts, sylls) if not is_syllable(s)]
-    if not sylls:
-        raise ValueError("no pinyin")
-    if bad:
-        raise ValueError(f"invalid pinyin syllable{'s' if len(bad) > 1 else ''} "
-                         f"{', '.join(repr(b) for b in bad)}")
-    return sylls
 
 
 def _entry(word: str, pinyin: str, logp: float) -> FormatEntry:

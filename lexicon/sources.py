@@ -9,17 +9,15 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterator
-from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from ime.syllables import is_syllable
+from pinyin.spelling import normalize_syllable
+from pinyin.syllables import is_syllable
 
 __all__ = [
     "is_han",
-    "toneless",
     "jieba_dict_path",
     "read_jieba",
     "people_daily_path",
@@ -29,19 +27,10 @@ __all__ = [
 ]
 
 _HAN = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff]+$")
-_TONE_MARKS = {"\u0300", "\u0301", "\u0304", "\u030c"}
 
 
 def is_han(text: str) -> bool:
     return bool(_HAN.match(text))
-
-
-@lru_cache(maxsize=8192)
-def toneless(reading: str) -> str:
-    """`lǚ` → `lv`, `zhōng` → `zhong`, `ń` → `n` (keyboard spelling: `v` for ü)."""
-    decomposed = unicodedata.normalize("NFD", reading.lower())
-    kept = "".join(c for c in decomposed if c not in _TONE_MARKS)
-    return unicodedata.normalize("NFC", kept).replace("ü", "v").replace("ê", "e")
 
 
 def jieba_dict_path() -> Path:
@@ -108,10 +97,10 @@ class PinyinOracle:
         """The syllables of `word`, or None if some character has no valid reading."""
         readings = self._phrases.get(word)
         if readings is not None and len(readings) == len(word):
-            sylls = tuple(toneless(r[0]) for r in readings)
+            sylls = tuple(normalize_syllable(r[0]) for r in readings)
         else:
             sylls = tuple(
-                toneless(s)
+                normalize_syllable(s)
                 for s in self._pypinyin.lazy_pinyin(word, errors=lambda x: ["?"] * len(x))
             )
         if len(sylls) != len(word) or not all(is_syllable(s) for s in sylls):
@@ -125,7 +114,7 @@ class PinyinOracle:
             return ()
         out: list[str] = []
         for r in raw.split(","):
-            t = toneless(r)
+            t = normalize_syllable(r)
             if is_syllable(t) and t not in out:
                 out.append(t)
         return tuple(out)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import marisa_trie
 
-from ime.syllables import SYLLABLES, syllable_id
+from pinyin.syllables import SYLLABLES, syllable_id
 
 __all__ = ["SystemLexicon", "Pattern", "encode", "decode", "WordHit"]
 
@@ -150,7 +150,7 @@ class SystemLexicon:
         """Every (syllables, log P(reading | word)) under which `text` is in the lexicon."""
         from itertools import product
 
-        from ime.syllables import SYLLABLES
+        from pinyin.syllables import SYLLABLES
 
         wid = self.word_id(text)
         if wid is None:

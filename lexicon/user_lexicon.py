@@ -18,11 +18,15 @@ from pathlib import Path
 
 import sqlite_utils
 
-__all__ = ["UserLexicon", "UserEntry", "UserLexiconError", "SCHEMA_VERSION", "APP_ID"]
+__all__ = ["UserLexicon", "UserEntry", "UserLexiconError", "SCHEMA_VERSION", "APP_ID",
+           "NEW_WORD_LOGP"]
 
 SCHEMA_VERSION = 1
 APP_ID = "delta-pinyin-user-lexicon"
 _SQLITE_MAGIC = b"SQLite format 3\x00"
+# log unigram of a new user word at the learning threshold (a common word's); imports with no
+# usable weight get it too (ime.likelihood raises it with the word's likelihood)
+NEW_WORD_LOGP = -7.0
 
 
 class UserLexiconError(Exception):

@@ -8,14 +8,14 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-ENGINE_MODULES = ["ime", "ime.engine", "ime.context", "ime.replay", "lexicon", "lexicon.build",
+ENGINE_MODULES = ["ime", "ime.engine", "ime.context", "evaluation.replay", "lexicon", "lexicon.build",
                   "lm"]
 
 PROBE = """
 import importlib, json, sys
 for name in sys.argv[1:]:
     importlib.import_module(name)
-import main
+import cli.main as main
 main.build_parser()  # registering every command (the ui one too) must not pull Qt in
 print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] == "PyQt6")))
 """

@@ -8,11 +8,11 @@ import stat
 
 import pytest
 
+from evaluation.replay import replay
+from evaluation.typing_log import LogRecord, TypingLogRecorder
 from ime.config import Config
 from ime.engine import Engine
 from ime.learner import open_learner
-from ime.replay import replay
-from ime.typing_log import LogRecord, TypingLogRecorder
 from lexicon.testing import tiny_parts
 
 

@@ -23,9 +23,9 @@ from PyQt6.QtGui import (
 )
 from PyQt6.QtWidgets import QLabel, QMainWindow, QMenu, QPlainTextEdit, QWidget
 
+from evaluation.typing_log import TypingLogRecorder
 from ime.config import ConfigError, data_dir, update_config_file
 from ime.engine import Engine, lm_available
-from ime.typing_log import TypingLogRecorder
 from ui.bridge import ImeBridge
 from ui.candidate_window import CandidateWindow, cjk_font
 

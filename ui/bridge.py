@@ -32,11 +32,11 @@ from PyQt6.QtCore import QEvent, QObject, QRect, QRectF, Qt, pyqtSignal
 from PyQt6.QtGui import QFocusEvent, QKeyEvent
 from PyQt6.QtWidgets import QAbstractScrollArea, QApplication, QWidget
 
+from evaluation.typing_log import TypingLogRecorder
 from ime.candidates import EngineState
 from ime.context import InputContext
 from ime.engine import Engine
 from ime.punctuation import Punctuator
-from ime.typing_log import TypingLogRecorder
 from ui.candidate_window import CandidateWindow
 
 __all__ = ["ImeBridge"]

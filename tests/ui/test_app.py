@@ -9,8 +9,8 @@ from PyQt6.QtCore import QRect, Qt
 from PyQt6.QtGui import QTextCharFormat, QTextCursor
 from PyQt6.QtWidgets import QApplication
 
+from evaluation.typing_log import read_log
 from ime.config import data_dir
-from ime.typing_log import read_log
 from ui.app import TypingPad, default_log_path
 
 pytestmark = pytest.mark.qt
@@ -143,8 +143,8 @@ def test_clicking_a_candidate_commits_it(qtbot, pad: TypingPad) -> None:
 
 
 def test_main_has_the_ui_command() -> None:
-    from main import build_parser
-    from ui.cli import cmd_ui
+    from cli.ui import cmd_ui
+    from cli.main import build_parser
 
     args = build_parser().parse_args(["ui", "--record", "--layout", "vertical"])
     assert args.func is cmd_ui and args.record and args.layout == "vertical"

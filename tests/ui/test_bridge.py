@@ -10,7 +10,7 @@ from PyQt6.QtCore import QEvent, Qt
 from PyQt6.QtGui import QKeyEvent, QTextCursor
 from PyQt6.QtWidgets import QApplication, QPlainTextEdit
 
-from ime.typing_log import TypingLogRecorder, read_log
+from evaluation.typing_log import TypingLogRecorder, read_log
 from ui.app import PadEditor
 from ui.bridge import ImeBridge
 

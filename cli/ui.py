@@ -14,7 +14,7 @@ __all__ = ["add_ui_command", "cmd_ui"]
 
 
 def add_ui_command(sub: argparse._SubParsersAction) -> None:
-    """Register `ui` on main.py's subcommand parser."""
+    """Register `ui` on the command line's subcommand parser."""
     c = sub.add_parser("ui", help="open the typing pad (PyQt6 candidate window)")
     c.add_argument("--page-size", type=int, help="candidates per page (1-9)")
     c.add_argument("--layout", choices=("horizontal", "vertical"), help="candidate layout")
@@ -27,24 +27,6 @@ def add_ui_command(sub: argparse._SubParsersAction) -> None:
     c.set_defaults(func=cmd_ui)
 
 
-def _config(args: argparse.Namespace):
-    from ime.config import load_config
-
-    cfg = load_config(Path(args.config) if getattr(args, "config", None) else None)
-    kw: dict = {}
-    if args.page_size:
-        kw["page_size"] = args.page_size
-    if args.layout:
-        kw["layout"] = args.layout
-    if args.no_learn:
-        kw["learning"] = False
-    if args.no_lm:
-        kw["lm"] = False
-    if args.record:
-        kw["recording"] = True
-    return cfg.with_(**kw).validate() if kw else cfg
-
-
 def cmd_ui(args: argparse.Namespace) -> int:
     """Run the typing pad until its window closes; returns the exit status."""
     try:
@@ -52,16 +34,13 @@ def cmd_ui(args: argparse.Namespace) -> int:
     except ImportError:
         print("error: the typing pad needs PyQt6: pip install -e '.[ui]'", file=sys.stderr)
         return 2
-    from ime.engine import Engine
-    from ime.learner import open_learner
+    from cli.common import engine_from_args
     from ui.app import TypingPad
 
-    cfg = _config(args)
-    cache = Path(args.cache_dir) if getattr(args, "cache_dir", None) else None
     # the learner is always opened so that learning can be switched on from the menu
-    learner = open_learner(Path(args.user_db) if getattr(args, "user_db", None) else None)
+    engine = engine_from_args(args, always_learner=True)
+    learner = engine.learner
     try:
-        engine = Engine.load(cfg, cache, learner=learner, progress=True)
         app = QApplication.instance() or QApplication(sys.argv[:1])
         app.setApplicationName("Delta Pinyin")
         config_path = Path(args.config) if getattr(args, "config", None) else None

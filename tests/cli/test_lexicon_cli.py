@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 
 import main
+from cli.lexicon import export_entries, import_likelihood, system_logp
 from ime import likelihood as lk
 from ime.engine import Engine
 from ime.learner import open_learner
 from lexicon.build import BUILD_VERSION, FILES
-from lexicon.cli import export_entries, import_likelihood, system_logp
 from lexicon.formats import TSV_HEADER, FormatEntry, read_entries, write_entries
 from lexicon.ngram import BigramModel, estimate_kneser_ney
 from lexicon.trie import SystemLexicon
@@ -81,8 +81,8 @@ def user_rows(user_db: Path) -> list[UserEntry]:
 
 
 def _sibling(name: str) -> ModuleType:
-    """A module next to this file (the .scel builder of test_formats), whatever the rootdir."""
-    path = Path(__file__).with_name(name + ".py")
+    """A module of tests/lexicon (the .scel builder of test_formats), whatever the rootdir."""
+    path = Path(__file__).resolve().parents[1] / "lexicon" / (name + ".py")
     spec = importlib.util.spec_from_file_location(f"_{name}", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)

@@ -4,8 +4,8 @@ import stat
 
 import pytest
 
-from ime.replay import replay
-from ime.typing_log import (
+from evaluation.replay import replay
+from evaluation.typing_log import (
     LogRecord,
     TypingLogRecorder,
     clauses,

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the peer IMEs' Debian packages and builds our stdin/stdout drivers for them.
 #
-#   benchmarks/peers/setup.sh [--no-install] [rime] [libime] [libpinyin] [sunpinyin]
+#   evaluation/peers/setup.sh [--no-install] [rime] [libime] [libpinyin] [sunpinyin]
 #
 # With no peer named, all four. --no-install only builds (used by peers.py, which must never
 # run apt-get behind the user's back). Drivers go to $PEERS_BUILD_DIR (default: build/ beside
@@ -77,7 +77,7 @@ ensure_packages() {
   missing="$(missing_packages "$@" | tr '\n' ' ')"
   [ -z "${missing// /}" ] && return 0
   if [ $install -eq 0 ]; then
-    fail "$peer: Debian packages not installed: $missing(run benchmarks/peers/setup.sh $peer)"
+    fail "$peer: Debian packages not installed: $missing(run evaluation/peers/setup.sh $peer)"
     return 1
   fi
   say "$peer: installing $missing"

@@ -1,6 +1,6 @@
 import pytest
 
-from ime.syllables import (
+from pinyin.syllables import (
     SYLLABLES,
     fuzzy_variants,
     is_initial,

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ime.segmentor import VALID_KEYS
+from pinyin.spelling import VALID_KEYS
 
 __all__ = [
     "LogRecord",
@@ -194,10 +194,10 @@ class _Pinyin:
         self._lazy = pypinyin.lazy_pinyin
 
     def __call__(self, clause: str) -> list[str] | None:
-        from ime.syllables import is_syllable
-        from lexicon.sources import toneless
+        from pinyin.spelling import normalize_syllable
+        from pinyin.syllables import is_syllable
 
-        sylls = [toneless(s) for s in self._lazy(clause, errors=lambda x: ["?"] * len(x))]
+        sylls = [normalize_syllable(s) for s in self._lazy(clause, errors=lambda x: ["?"] * len(x))]
         if len(sylls) != len(clause) or not all(is_syllable(s) for s in sylls):
             return None
         return sylls

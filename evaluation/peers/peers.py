@@ -109,7 +109,7 @@ def _missing_packages(packages: tuple[str, ...]) -> list[str]:
 def _install_hint(name: str, missing: list[str]) -> str:
     return (
         f"Debian packages not installed: {' '.join(missing)} "
-        f"(run benchmarks/peers/setup.sh {name}, or apt-get install {' '.join(missing)})"
+        f"(run evaluation/peers/setup.sh {name}, or apt-get install {' '.join(missing)})"
     )
 
 

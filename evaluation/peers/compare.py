@@ -1,6 +1,6 @@
 """`python main.py compare LOG`: our engine and the peer IMEs on the same typing log.
 
-Every system sees the same records; P@k and char accuracy come from `ime.metrics` (the
+Every system sees the same records; P@k and char accuracy come from `evaluation.metrics` (the
 code `replay` uses). Our engine is driven by the simulated user of TYPING_LOG.md; a peer
 is asked for its candidates for the whole key string, and with `--learn` it is then shown
 the committed text so it can learn from the same picks (`PeerProcess.learn`).
@@ -13,11 +13,11 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from benchmarks.peers.peers import PEERS, PeerError, PeerProcess, PeerUnavailable
+from evaluation.metrics import RecordResult, char_accuracy, hits_at, summarize
+from evaluation.peers.peers import PEERS, PeerError, PeerProcess, PeerUnavailable
+from evaluation.replay import save_figure, simulate_record
+from evaluation.typing_log import LogRecord
 from ime.engine import Engine
-from ime.metrics import RecordResult, char_accuracy, hits_at, summarize
-from ime.replay import save_figure, simulate_record
-from ime.typing_log import LogRecord
 
 __all__ = ["compare", "format_table", "plot_compare", "OURS"]
 

@@ -13,10 +13,10 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from evaluation.metrics import RecordResult, char_accuracy, hits_at, summarize
+from evaluation.typing_log import LogRecord
 from ime.context import InputContext
 from ime.engine import Engine
-from ime.metrics import RecordResult, char_accuracy, hits_at, summarize
-from ime.typing_log import LogRecord
 
 __all__ = ["simulate_record", "replay", "plot_replay", "save_figure", "VISIBLE"]
 

@@ -1,4 +1,4 @@
-"""Tests for benchmarks/peers: the peer IME drivers and their Python wrapper.
+"""Tests for evaluation/peers: the peer IME drivers and their Python wrapper.
 
 Tests marked ``peers`` run the real peers. librime's must run in CI (Debian 12, as root), so
 when its driver is not built it runs ``setup.sh rime``, which apt-installs the packages; the
@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.peers import peers
-from benchmarks.peers.peers import PeerError, PeerProcess, PeerTimeout, PeerUnavailable
+from evaluation.peers import peers
+from evaluation.peers.peers import PeerError, PeerProcess, PeerTimeout, PeerUnavailable
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 SETUP_TIMEOUT_S = 1200  # a cold apt-get update and install on a CI runner
@@ -61,7 +61,7 @@ def peer(request: pytest.FixtureRequest) -> Iterator[PeerProcess]:
         if missing:
             pytest.skip(
                 f"{name}: Debian packages not installed: {' '.join(missing)} "
-                f"(run benchmarks/peers/setup.sh {name})"
+                f"(run evaluation/peers/setup.sh {name})"
             )
     with PeerProcess(name) as process:
         yield process

@@ -1,6 +1,6 @@
 """Peer IMEs (librime, libime, libpinyin, sunpinyin) behind one interface; see peers.py."""
 
-from benchmarks.peers.peers import (
+from evaluation.peers.peers import (
     PEERS,
     PeerError,
     PeerProcess,

@@ -39,6 +39,7 @@ def add_lm_commands(sub: argparse._SubParsersAction) -> None:
 
 
 def run_lm_command(args) -> int:
+    from cli.common import cache_dir_of
     from lexicon.build import default_cache_dir, ensure_built
     from lm.checkpoint import DEFAULT_WEIGHTS
     from lm.data import read_lines
@@ -56,7 +57,7 @@ def run_lm_command(args) -> int:
         if getattr(args, name) < 1:
             raise ValueError(f"--{name.replace('_', '-')} must be at least 1")
     if args.text is None or args.dev is None:
-        built = ensure_built(Path(args.cache_dir) if args.cache_dir else default_cache_dir())
+        built = ensure_built(cache_dir_of(args) or default_cache_dir())
     texts = [Path(p) for p in args.text] if args.text else [built / "train_news.txt"]
     dev = Path(args.dev) if args.dev else built / "dev_news.txt"
     train_lines = [line for p in texts for line in read_lines(p)]

@@ -25,6 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cli.common import cache_dir_of
 from ime import likelihood as lk
 from lexicon.formats import (
     FORMATS,
@@ -37,6 +38,7 @@ from lexicon.formats import (
 from lexicon.ngram import BigramModel
 from lexicon.trie import SystemLexicon, decode, encode
 from lexicon.user_lexicon import UserEntry, UserLexicon
+from pinyin.spelling import normalize_pinyin
 
 __all__ = [
     "add_lexicon_commands",
@@ -57,14 +59,12 @@ IMPORT_MIN_GAIN = 0.1
 
 
 def parse_pinyin(text: str) -> tuple[str, ...]:
-    """`xian zai`, `xian'zai` or `xian-zai` → ('xian', 'zai'), every syllable checked."""
-    from ime.syllables import is_syllable
-
-    sylls = tuple(s for s in text.replace("'", " ").replace("-", " ").split() if s)
-    bad = [s for s in sylls if not is_syllable(s)]
-    if not sylls or bad:
-        raise ValueError(f"invalid pinyin {text!r}" + (f": {', '.join(bad)}" if bad else ""))
-    return sylls
+    """`xian zai`, `xian'zai`, `xian-zai` or `xiān zài` → ('xian', 'zai'), every syllable
+    checked (pinyin.spelling)."""
+    try:
+        return normalize_pinyin(text)
+    except ValueError as e:
+        raise ValueError(f"invalid pinyin {text!r}: {e}") from None
 
 
 def add_lexicon_commands(sub: argparse._SubParsersAction) -> None:
@@ -96,9 +96,9 @@ def _format_of(path: str, given: str | None) -> str:
 
 
 def run_lexicon_command(args) -> int:
-    from ime.engine import Engine
-    from ime.learner import default_user_db, open_learner
-    from lexicon.build import default_cache_dir, ensure_built
+    from cli.common import engine_from_args
+    from ime.learner import default_user_db
+    from lexicon.build import default_cache_dir
 
     imported: list[FormatEntry] = []
     if args.lexicon_cmd == "import":  # read and check the whole file before touching anything
@@ -112,10 +112,12 @@ def run_lexicon_command(args) -> int:
             raise ValueError(f"cannot write {fmt} files; export writes "
                              f"{', '.join(WRITABLE_FORMATS)}")
 
-    learner = open_learner(Path(args.user_db) if args.user_db else default_user_db())
+    # the user's lexicon even where the config turns learning off; never the neural LM
+    engine = engine_from_args(args, always_learner=True, user_db=default_user_db(), lm=False)
+    learner = engine.learner
+    assert learner is not None
+    cache = cache_dir_of(args) or default_cache_dir()
     try:
-        cache = Path(args.cache_dir) if args.cache_dir else default_cache_dir()
-        engine = Engine.load(cache_dir=ensure_built(cache), learner=learner)
         if args.lexicon_cmd == "forget":
             sylls = parse_pinyin(args.pinyin) if args.pinyin else None
             n = engine.forget(args.word, sylls)

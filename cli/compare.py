@@ -1,4 +1,4 @@
-"""Commands beyond the engine core, registered on main.py's parser."""
+"""`delta-pinyin compare`: our engine and the peer IMEs on one typing log (evaluation.peers)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,10 @@ import json
 import sys
 from pathlib import Path
 
-__all__ = ["add_extra_commands"]
+__all__ = ["add_compare_command", "cmd_compare"]
 
 
-def add_extra_commands(sub: argparse._SubParsersAction) -> None:
-    """compare and ui add themselves here (their modules are imported only when run)."""
+def add_compare_command(sub: argparse._SubParsersAction) -> None:
     c = sub.add_parser("compare", help="our engine and peer IMEs on the same typing log")
     c.add_argument("log")
     c.add_argument("--peers", default="rime,libime,libpinyin,sunpinyin",
@@ -23,31 +22,24 @@ def add_extra_commands(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--quiet", action="store_true")
     c.set_defaults(func=cmd_compare)
 
-    from ui.cli import add_ui_command
-
-    add_ui_command(sub)
-
 
 def cmd_compare(args) -> int:
     from tqdm import tqdm
 
-    from benchmarks.peers.compare import compare, format_table, plot_compare
-    from ime.config import load_config
-    from ime.engine import Engine
-    from ime.typing_log import load_log
+    from cli.common import engine_from_args
+    from evaluation.peers.compare import compare, format_table, plot_compare
+    from evaluation.typing_log import load_log
 
     path = Path(args.log)
     records, _ = load_log(path, limit=args.limit)
     peers = [p for p in args.peers.split(",") if p]
-    learner = None
-    if args.learn:
-        import tempfile
+    import tempfile
 
-        from ime.learner import open_learner
-
-        learner = open_learner(Path(tempfile.mkdtemp()) / "user.db")  # never the user's own
-    cfg = load_config(Path(args.config) if args.config else None).with_(learning=args.learn)
-    engine = Engine.load(cfg, Path(args.cache_dir) if args.cache_dir else None, learner=learner)
+    scratch = tempfile.TemporaryDirectory(prefix="delta-pinyin-compare-")
+    args.user_db = None  # every system learns from scratch: never the user's own lexicon
+    engine = engine_from_args(args, learn=args.learn, user_db=Path(scratch.name) / "user.db",
+                              learning=args.learn)
+    learner = engine.learner
     with tqdm(total=len(records) * (1 + len(peers)), desc="compare", unit=" rec",
               file=sys.stderr, disable=args.quiet) as bar:
         summaries, skipped = compare(engine, records, peers, args.learn,
@@ -64,4 +56,5 @@ def cmd_compare(args) -> int:
         plot_compare({path.stem: summaries}, Path(args.plot), title="P@k on the same log")
     if learner is not None:
         learner.close()
+    scratch.cleanup()
     return 0
