@@ -143,8 +143,8 @@ def test_clicking_a_candidate_commits_it(qtbot, pad: TypingPad) -> None:
 
 
 def test_main_has_the_ui_command() -> None:
-    from cli.ui import cmd_ui
     from cli.main import build_parser
+    from cli.ui import cmd_ui
 
     args = build_parser().parse_args(["ui", "--record", "--layout", "vertical"])
     assert args.func is cmd_ui and args.record and args.layout == "vertical"
