@@ -15,7 +15,10 @@ scale and back by a monotonic function, so a round trip keeps the order of the w
     scel     (none usable)          DEFAULT_LOGP               (import only)
 
 Readers parse the whole file before returning; a bad or truncated file raises `FormatError`
-naming the file and the line (text formats) or byte offset (scel). Pinyin is normalised
+naming the file and the line (text formats) or byte offset (scel). Every word must pass
+`lexicon.words.check_word` (Han characters only: no control, format, private-use or
+surrogate characters, no Latin text); with a `skipped` list a word that fails is left out
+and listed there with its line instead. Pinyin is normalised
 (`ü`/`u:` → `v`, tone marks and tone numbers dropped, `lue`/`nue` → `lve`/`nve`) and must be
 valid syllables, as many as the word has characters.
 """
@@ -34,6 +37,7 @@ from pathlib import Path
 from typing import TextIO, TypeVar
 
 from lexicon.user_lexicon import NEW_WORD_LOGP
+from lexicon.words import check_word
 from pinyin.spelling import normalize_pinyin
 
 __all__ = [
@@ -81,10 +85,17 @@ class _LineError(ValueError):
     """Raised by a line parser; the reader adds the file name and the line number."""
 
 
+def _shown(word: str, limit: int = 20) -> str:
+    """The word as the error shows it: escaped (one line whatever it holds), and short."""
+    return repr(word) if len(word) <= limit else repr(word[:limit]) + f"... ({len(word)} chars)"
+
+
 def _entry(word: str, pinyin: str, logp: float) -> FormatEntry:
-    """A checked entry: non-empty word, valid syllables, one per character, finite logp."""
-    if not word:
-        raise _LineError("empty word")
+    """A checked entry: a word the engine can type (`check_word`), valid syllables, one per
+    character, finite logp."""
+    reason = check_word(word)
+    if reason is not None:
+        raise _LineError(f"word {_shown(word)}: {reason}" if word else reason)
     sylls = normalize_pinyin(pinyin)
     if len(sylls) != len(word):
         raise _LineError(f"{word!r} has {len(word)} character{'s' if len(word) != 1 else ''} "
@@ -146,6 +157,8 @@ def read_entries(path: Path, fmt: str, skipped: list[str] | None = None) -> list
     path = Path(path)
     if path.is_dir():
         raise FormatError(f"{path}: is a directory, not a dictionary file")
+    if path.exists() and not path.is_file():  # a FIFO or a device would block or never end
+        raise FormatError(f"{path}: not a regular file (a pipe, socket or device)")
     return _READERS[fmt](path, skipped)
 
 
@@ -291,7 +304,8 @@ def _read_rime(path: Path, skipped: list[str] | None = None) -> list[FormatEntry
         text = fields[col["text"]] if col["text"] < len(fields) else ""
         code = fields[col["code"]] if col["code"] < len(fields) else ""
         if not code.strip():
-            raise _LineError(f"{text!r} has no pinyin (this importer needs the code column)")
+            raise _LineError(f"{_shown(text)} has no pinyin (this importer needs the code "
+                             "column)")
         w = col.get("weight", len(fields))
         raw = fields[w].strip() if w < len(fields) else ""
         count = share = None
@@ -505,11 +519,13 @@ class _Bytes:
     def u32(self, what: str) -> int:
         return struct.unpack("<I", self.take(4, what))[0]
 
-    def utf16(self, n: int, what: str) -> str:
+    def utf16(self, n: int, what: str, lone_surrogates: bool = False) -> str:
+        """`lone_surrogates`: keep them in the text (a word: `check_word` refuses it, and
+        --skip-bad can leave that word out) instead of failing the file here."""
         at = self.pos
         raw = self.take(n, what)
         try:
-            return raw.decode("utf-16-le")
+            return raw.decode("utf-16-le", "surrogatepass" if lone_surrogates else "strict")
         except UnicodeDecodeError:
             raise self.error(f"{what} is not UTF-16LE text", at) from None
 
@@ -585,7 +601,7 @@ def _read_scel(path: Path, skipped: list[str] | None = None) -> list[FormatEntry
             n = cur.u16("a word's length")
             if n == 0 or n % 2:
                 raise cur.error(f"bad word length {n}", word_at)
-            word = cur.utf16(n, "a word")
+            word = cur.utf16(n, "a word", lone_surrogates=True)
             cur.take(cur.u16("a word's extra data length"), "a word's extra data")
             try:
                 out.append(_entry(word, " ".join(sylls), DEFAULT_LOGP))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import struct
 from pathlib import Path
 
@@ -329,3 +330,120 @@ def test_private_file_mode(tmp_path: Path) -> None:
 def test_write_into_missing_directory(tmp_path: Path) -> None:
     with pytest.raises(OSError, match="no such directory"):
         write_entries(ENTRIES, tmp_path / "nope" / "x.tsv", "tsv")
+
+
+# ---- words the engine cannot type (issue 19) ---------------------------------------------------
+
+# (word as the file holds it, its pinyin, what the error must say); each is one line of a file
+# whose other lines are good, so a skipping import keeps exactly those
+UNTYPEABLE = [
+    ("你\x00好", "ni hao", "control character U+0000"),
+    ("\x00", "ni", "control character U+0000"),
+    ("你\x1b好", "ni hao", "control character U+001B"),
+    ("你\u200b好", "ni hao", "format character U+200B"),
+    ("你\ue000", "ni hao", "private-use character U+E000"),
+    ("OK", "o e", "not a Han character"),
+    ("你2", "ni er", "not a Han character"),
+]
+UNTYPEABLE_IDS = ["nul", "only-nul", "escape", "zero-width-space", "private-use", "latin",
+                  "digit"]
+
+
+def _file_with(fmt: str, word: str, pinyin: str) -> str:
+    """A file of `fmt` with a good line, the given word on line BAD_LINE, a good line."""
+    if fmt == "rime":
+        return f"---\nname: x\n...\n你好\tni hao\t3\n{word}\t{pinyin}\t1\n现在\txian zai\t2\n"
+    if fmt == "libime":
+        quoted = '"' + word.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        return f"你好 ni'hao 0\n{quoted} {pinyin.replace(' ', chr(39))} 0\n现在 xian'zai 0\n"
+    return f"{TSV_HEADER}\n你好\tni hao\t-1\n{word}\t{pinyin}\t-2\n现在\txian zai\t-3\n"
+
+
+BAD_LINE = {"rime": 5, "libime": 2, "tsv": 3}
+
+
+@pytest.mark.parametrize("word, pinyin, needle", UNTYPEABLE, ids=UNTYPEABLE_IDS)
+@pytest.mark.parametrize("fmt", ["rime", "libime", "tsv"])
+def test_importers_refuse_words_the_engine_cannot_type(tmp_path: Path, fmt: str, word: str,
+                                                       pinyin: str, needle: str) -> None:
+    path = tmp_path / "words.dict"
+    path.write_text(_file_with(fmt, word, pinyin), encoding="utf-8")
+    with pytest.raises(FormatError) as err:
+        read_entries(path, fmt)
+    msg = str(err.value)
+    assert msg.startswith(f"{path}: line {BAD_LINE[fmt]}: ") and needle in msg, msg
+    assert "\n" not in msg and "\x00" not in msg
+    skipped: list[str] = []
+    got = read_entries(path, fmt, skipped)
+    assert [e.word for e in got] == ["你好", "现在"]
+    assert len(skipped) == 1 and f"line {BAD_LINE[fmt]}: " in skipped[0] and needle in skipped[0]
+
+
+@pytest.mark.parametrize("escape, needle", [("\\n", "U+000A"), ("\\t", "U+0009")],
+                         ids=["newline", "tab"])
+def test_libime_escaped_newline_or_tab_is_not_a_word(tmp_path: Path, escape: str,
+                                                     needle: str) -> None:
+    path = tmp_path / "dict.txt"
+    path.write_text(f'你好 ni\'hao 0\n"你{escape}好" ni\'hao 0\n', encoding="utf-8")
+    with pytest.raises(FormatError, match=rf"line 2: .*control character {re.escape(needle)}"):
+        read_entries(path, "libime")
+
+
+@pytest.mark.parametrize("raw, needle", [
+    ("测\x00".encode("utf-16-le"), "control character U+0000"),
+    ("测".encode("utf-16-le") + b"\x00\xd8", "unpaired surrogate U+D800"),
+    ("测".encode("utf-16-le") + b"\x00\xe0", "private-use character U+E000"),
+], ids=["nul", "lone-surrogate", "private-use"])
+def test_scel_word_the_engine_cannot_type(tmp_path: Path, raw: bytes, needle: str) -> None:
+    placeholder = "测试"  # replaced by `raw` (same length: 2 UTF-16 units)
+    data = make_scel([(["ce", "shi"], [placeholder]), (["ci", "tiao"], ["词条"])])
+    at = data.index(placeholder.encode("utf-16-le"), 0x2628)  # in the word table
+    path = tmp_path / "x.scel"
+    path.write_bytes(data[:at] + raw + data[at + len(raw):])
+    with pytest.raises(FormatError, match=rf"byte offset {at - 2:#x} .*{re.escape(needle)}"):
+        read_entries(path, "scel")
+    skipped: list[str] = []
+    assert [e.word for e in read_entries(path, "scel", skipped)] == ["词条"]
+    assert len(skipped) == 1 and needle in skipped[0]
+
+
+def test_a_fifo_is_refused_not_read(tmp_path: Path) -> None:
+    import threading
+
+    fifo = tmp_path / "dict.tsv"
+    os.mkfifo(fifo)
+    outcome: list[BaseException | object] = []
+
+    def read() -> None:
+        try:
+            outcome.append(read_entries(fifo, "tsv"))
+        except BaseException as e:  # noqa: BLE001 - reported below
+            outcome.append(e)
+
+    t = threading.Thread(target=read, daemon=True)
+    t.start()
+    t.join(5)
+    if t.is_alive():  # blocked opening the pipe: unblock it, then fail
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        t.join(5)
+        pytest.fail("read_entries blocked on a FIFO")
+    assert isinstance(outcome[0], FormatError) and "not a regular file" in str(outcome[0])
+
+
+def test_import_command_refuses_a_control_character_in_one_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import main
+    from lexicon.testing import write_tiny_cache
+
+    cache = write_tiny_cache(tmp_path / "cache")
+    db = tmp_path / "data" / "user.db"
+    src = tmp_path / "w.tsv"
+    src.write_text(_file_with("tsv", "你\x00好", "ni hao"), encoding="utf-8")
+    argv = ["--cache-dir", str(cache), "--user-db", str(db), "lexicon", "import", str(src)]
+    assert main.main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {src}: line 3: ") and "U+0000" in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert main.main([*argv, "--skip-bad"]) == 0
+    err = capsys.readouterr().err
+    assert "skipped:" in err and "line 3" in err and "U+0000" in err
