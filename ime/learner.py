@@ -7,136 +7,230 @@
     → 系统 gains, 细桶 loses, 文件系统 gains as an assembled sequence (new word after three)
 
 The formulas live in `ime.likelihood`; the rows in `lexicon.user_lexicon` (SQLite). The
-learner keeps an in-memory view for the lattice: the learned words that passed the
-threshold (looked up by syllables, like the system trie) and each word's score adjustment.
+lattice reads the user lexicon through `LearnedWords`, which queries SQLite (indexed) and
+memoises each answer: the words under one reading, the words under one string of first
+letters, each prefix test. Nothing is loaded whole, so start-up and memory do not grow with
+the user lexicon; a commit updates the memo entries of the words it changed.
+
+A write that fails (the file locked by another writer past the busy timeout, the disk
+full, the file read-only, the file damaged) never reaches the engine's caller: learning
+pauses, `WordLearner.paused` says why, and each later commit tries again; the first write
+that works resumes learning. What was committed while paused is not learned; what was
+learned before stays (every write is one transaction).
 """
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 
 from ime import likelihood as lk
 from ime.candidates import CommitEvent
-from ime.config import data_dir, ensure_private_dir
-from lexicon.trie import Pattern, SystemLexicon
-from lexicon.user_lexicon import UserEntry, UserLexicon
+from ime.config import data_dir
+from lexicon.trie import Pattern, SystemLexicon, encode
+from lexicon.user_lexicon import UserEntry, UserLexicon, UserLexiconError, initials_of
+from lexicon.words import check_word
 
-__all__ = ["WordLearner", "LearnedWords", "open_learner", "default_user_db"]
+__all__ = ["WordLearner", "LearnedWords", "open_learner", "default_user_db",
+           "LEARN_BUSY_TIMEOUT_MS"]
 
 Key = tuple[str, tuple[str, ...]]
-REFRESH_TICKS = 500  # recompute decayed likelihoods of the whole view this often
+REFRESH_TICKS = 500  # the memo's decayed likelihoods are recomputed this often
+# a commit waits at most this long for another writer's lock before learning pauses (an
+# input method must not freeze; a learning transaction holds the lock for milliseconds)
+LEARN_BUSY_TIMEOUT_MS = 500
+MAX_READINGS = 50_000  # readings memoised (each: the user's words under it, often none)
+MAX_INITIALS = 5_000  # first-letter strings memoised
+MAX_PREFIXES = 100_000  # prefix tests memoised
+# (score adjustment, offered as a word of its own, log unigram: None for a system word)
+Rec = tuple[float, bool, float | None]
 
 
 def default_user_db() -> Path:
     return data_dir() / "user.db"
 
 
-def open_learner(path: Path | None = None) -> WordLearner:
-    path = path or default_user_db()
-    ensure_private_dir(path.parent)
-    return WordLearner(UserLexicon(path))
+def open_learner(path: Path | None = None,
+                 busy_timeout_ms: int = LEARN_BUSY_TIMEOUT_MS) -> WordLearner:
+    """The learner of the user lexicon at `path` (created, private, if missing); raises
+    UserLexiconError, with nothing touched, for a file it must refuse."""
+    return WordLearner(UserLexicon(path or default_user_db(), busy_timeout_ms))
 
 
 class LearnedWords:
     """The lattice's view of the user lexicon (ime.lattice.UserWords).
 
     It offers the words the system tries may not: new words past the threshold, and system
-    words the user promoted (so that a promoted word is never lost below a span's cut).
-    Prefix sets only grow between rebuilds; a stale prefix costs a walk, never a wrong word.
+    words the user promoted (so that a promoted word is never lost below a span's cut). A
+    prefix test may say yes for a word that is not offered (one not yet past the threshold,
+    one the memo has not seen change): that costs a walk, never a wrong word.
     """
 
-    def __init__(self) -> None:
-        self.adjust: dict[Key, float] = {}  # every word with a record → log-domain change
-        # syllables → {word: log unigram of a new word, or None for a promoted system word}
-        self.by_syllables: dict[tuple[str, ...], dict[str, float | None]] = {}
-        self.by_initials: dict[str, set[tuple[str, ...]]] = defaultdict(set)
-        self.full_prefixes: set[tuple[str, ...]] = set()
-        self.initial_prefixes: set[str] = set()
+    def __init__(self, store: UserLexicon | None = None,
+                 is_system: Callable[[str, tuple[str, ...]], bool] | None = None,
+                 on_error: Callable[[UserLexiconError], None] | None = None) -> None:
+        self.store = store
+        self._is_system = is_system or (lambda w, s: False)
+        self._on_error = on_error or (lambda e: None)
         self.forgotten: set[Key] = set()  # never offered, also not composed from pieces
+        self.tick = 0  # the memo's likelihoods are decayed to this tick
+        self._empty = True  # no rows at all: every answer is "nothing"
+        self._readings: dict[tuple[str, ...], dict[str, Rec]] = {}
+        self._initials: dict[str, list[tuple[str, tuple[str, ...], float | None]]] = {}
+        self._prefixes: dict[tuple[Pattern, ...], bool] = {}
+
+    # ---- what the lattice asks -------------------------------------------------------------
 
     def has_prefix(self, patterns: tuple[Pattern, ...]) -> bool:
-        if not self.by_syllables:
+        if self._empty:
             return False
-        if not any(p for _, p in patterns):
-            return tuple(s for s, _ in patterns) in self.full_prefixes
-        return "".join(s[0] for s, _ in patterns) in self.initial_prefixes
+        v = self._prefixes.get(patterns)
+        if v is None:
+            try:
+                if not any(p for _, p in patterns):
+                    v = self.store.has_pinyin_prefix(tuple(s for s, _ in patterns))
+                else:
+                    v = self.store.has_initials_prefix("".join(s[0] for s, _ in patterns))
+            except UserLexiconError as e:
+                self._on_error(e)
+                return False
+            if len(self._prefixes) >= MAX_PREFIXES:
+                self._prefixes.clear()
+            self._prefixes[patterns] = v
+        return v
 
     def lookup(self, patterns: tuple[Pattern, ...]
                ) -> list[tuple[str, tuple[str, ...], float | None]]:
-        if not self.by_syllables:
+        if self._empty:
             return []
         if not any(p for _, p in patterns):
             sylls = tuple(s for s, _ in patterns)
-            return [(w, sylls, lp) for w, lp in self.by_syllables.get(sylls, {}).items()]
-        out = []
-        for sylls in self.by_initials.get("".join(s[0] for s, _ in patterns), ()):
-            if all(s.startswith(p) if pre else s == p for s, (p, pre) in zip(sylls, patterns)):
-                out.extend((w, sylls, lp) for w, lp in self.by_syllables[sylls].items())
-        return out
+            return [(w, sylls, r[2]) for w, r in self._reading(sylls).items() if r[1]]
+        return [h for h in self._by_initials("".join(s[0] for s, _ in patterns))
+                if all(s.startswith(p) if pre else s == p for s, (p, pre) in zip(h[1], patterns))]
 
     def adjustment(self, text: str, syllables: tuple[str, ...]) -> float:
-        return self.adjust.get((text, syllables), 0.0)
+        if self._empty:
+            return 0.0
+        r = self._reading(syllables).get(text)
+        return 0.0 if r is None else r[0]
 
-    def rebuild(self, entries: list[tuple[UserEntry, float]], is_system) -> None:
-        """`entries`: (entry, likelihood decayed to now)."""
-        self.adjust.clear()
-        self.by_syllables.clear()
-        self.by_initials.clear()
-        self.full_prefixes.clear()
-        self.initial_prefixes.clear()
-        self.forgotten.clear()
-        for e, L in entries:
-            self._add(e, L, is_system(e.word, e.syllables))
+    # ---- the memo ----------------------------------------------------------------------------
 
-    def _add(self, e: UserEntry, L: float, system: bool) -> None:
-        key = (e.word, e.syllables)
-        offered = self.by_syllables.get(e.syllables)
-        if offered is not None:
-            offered.pop(e.word, None)
+    def _rec(self, e: UserEntry) -> Rec:
         if e.deleted:
-            self.adjust[key] = -math.inf
-            self.forgotten.add(key)
+            return (-math.inf, False, None)
+        L = lk.decay(e.likelihood, e.prior, self.tick - e.last_tick)
+        system = self._is_system(e.word, e.syllables)
+        adj = lk.score_adjustment(L, system)
+        offered = (system and adj > 0) or (not system and L >= lk.THRESHOLD)
+        return (adj, offered, None if system else lk.new_word_logp(L))
+
+    def _reading(self, sylls: tuple[str, ...]) -> dict[str, Rec]:
+        recs = self._readings.get(sylls)
+        if recs is None:
+            try:
+                rows = self.store.with_pinyin(" ".join(sylls))
+            except UserLexiconError as e:
+                self._on_error(e)
+                return {}
+            if len(self._readings) >= MAX_READINGS:
+                self._readings.clear()
+            recs = self._readings[sylls] = {e.word: self._rec(e) for e in rows}
+        return recs
+
+    def _by_initials(self, initials: str) -> list[tuple[str, tuple[str, ...], float | None]]:
+        hits = self._initials.get(initials)
+        if hits is None:
+            try:
+                rows = self.store.with_initials(initials)
+            except UserLexiconError as e:
+                self._on_error(e)
+                return []
+            by_reading: dict[tuple[str, ...], dict[str, Rec]] = defaultdict(dict)
+            for e in rows:
+                by_reading[e.syllables][e.word] = self._rec(e)
+            if len(self._readings) + len(by_reading) >= MAX_READINGS:
+                self._readings.clear()
+            self._readings.update(by_reading)  # every word of each of these readings
+            if len(self._initials) >= MAX_INITIALS:
+                self._initials.clear()
+            hits = self._initials[initials] = [(w, s, r[2]) for s, recs in by_reading.items()
+                                               for w, r in recs.items() if r[1]]
+        return hits
+
+    def refresh(self, tick: int) -> None:
+        """Forget every memo entry (their likelihoods decay with the tick); reread the
+        forgotten words."""
+        self.tick = tick
+        self._readings.clear()
+        self._initials.clear()
+        self._prefixes.clear()
+        if self.store is None:
             return
-        self.forgotten.discard(key)
-        adj = self.adjust[key] = lk.score_adjustment(L, system)
-        if (system and adj > 0) or (not system and L >= lk.THRESHOLD):
-            self.by_syllables.setdefault(e.syllables, {})[e.word] = (
-                None if system else lk.new_word_logp(L))
-            initials = "".join(s[0] for s in e.syllables)
-            self.by_initials[initials].add(e.syllables)
-            for i in range(1, len(e.syllables) + 1):
-                self.full_prefixes.add(e.syllables[:i])
-                self.initial_prefixes.add(initials[:i])
+        try:
+            self._empty = self.store.is_empty()
+            self.forgotten = set(self.store.forgotten())
+        except UserLexiconError as e:
+            self._on_error(e)
+
+    def changed(self, entries: list[UserEntry], tick: int) -> None:
+        """These entries were just written (at `tick`): bring their memo entries up to date."""
+        self.tick = max(self.tick, tick)
+        for e in entries:
+            self._empty = False
+            key = (e.word, e.syllables)
+            if e.deleted:
+                self.forgotten.add(key)
+            else:
+                self.forgotten.discard(key)
+            rec = self._rec(e)
+            recs = self._readings.get(e.syllables)
+            if recs is not None:
+                recs[e.word] = rec
+            self._initials.pop(initials_of(e.pinyin), None)
+            if rec[1] and rec[2] is not None:
+                self._prefixes.clear()  # a new word is offered: a "no" may now be a "yes"
 
 
 class WordLearner:
-    """Learns loose word likelihoods from commits into a UserLexicon."""
+    """Learns loose word likelihoods from commits into a UserLexicon.
+
+    `paused`: None while learning works; else why not, one sentence naming the file (locked
+    by another writer past the busy timeout, disk full, read-only, damaged). Each commit
+    while paused tries to write again (a read-only file is reopened once it can be written);
+    the first write that works sets it back to None.
+    """
 
     def __init__(self, store: UserLexicon, system: SystemLexicon | None = None) -> None:
         self.store = store
         self.system = system
-        self.words = LearnedWords()
+        self.paused: str | None = None
+        if store.read_only is not None:
+            self.paused = f"{store.path}: {store.read_only}; learning is paused"
+        self.words = LearnedWords(store, self._is_system, self._read_failed)
         self._tick = store.tick
-        self._built_tick = -1
-        self._reload()
+        self._built_tick = self._tick
+        self.words.refresh(self._tick)
 
     def bind(self, system: SystemLexicon) -> None:
         """Called by the Engine: the system lexicon decides each word's prior."""
         self.system = system
-        self._reload()
+        self.words.refresh(self._tick)
 
     def close(self) -> None:
         self.store.close()
+
+    def _read_failed(self, e: UserLexiconError) -> None:
+        self.paused = str(e)
 
     # ---- the view ---------------------------------------------------------------------------
 
     def _is_system(self, word: str, sylls: tuple[str, ...]) -> bool:
         if self.system is None:
             return False
-        from lexicon.trie import encode
-
         wid = self.system.word_id(word)
         return wid is not None and any(w == wid for w, _ in self.system.full.get(encode(sylls),
                                                                                   ()))
@@ -147,18 +241,36 @@ class WordLearner:
     def _effective(self, e: UserEntry, tick: int) -> float:
         return lk.decay(e.likelihood, e.prior, tick - e.last_tick)
 
-    def _reload(self) -> None:
-        self._tick = self.store.tick
-        entries = self.store.entries(include_deleted=True)
-        self.words.rebuild([(e, self._effective(e, self._tick)) for e in entries],
-                           self._is_system)
-        self._built_tick = self._tick
-
     def is_forgotten(self, text: str, syllables: tuple[str, ...]) -> bool:
         return (text, syllables) in self.words.forgotten
 
     def is_learned(self, text: str, syllables: tuple[str, ...]) -> bool:
-        return self.words.adjust.get((text, syllables), 0.0) > 0.0
+        return self.words.adjustment(text, syllables) > 0.0
+
+    def _writable(self) -> bool:
+        """Whether a write can be tried: a store opened read-only is reopened for writing
+        when its file can be written again."""
+        if self.store.read_only is None:
+            return True
+        try:
+            return self.store.reopen()
+        except UserLexiconError as e:
+            self.paused = str(e)
+            return False
+
+    def _write(self, keys: list[Key], fn, advance_tick: bool = True) -> list[UserEntry] | None:
+        """store.update, or None (and `paused` set) if the write failed."""
+        if not self._writable():
+            return None
+        try:
+            changed = self.store.update(keys, fn, advance_tick)
+        except UserLexiconError as e:
+            self.paused = f"{e}; learning is paused"
+            return None
+        self.paused = None
+        if self.store.last_tick is not None:
+            self._tick = self.store.last_tick
+        return changed
 
     # ---- learning ---------------------------------------------------------------------------
 
@@ -191,8 +303,10 @@ class WordLearner:
                 key = (w.text, w.syllables)
                 if span != w.text and key not in chosen and w.word_id != -2:
                     ops[key].append(("loss", lk.rejection_rate(len(w.text))))
-        ops = {k: v for k, v in ops.items() if any(eta for _, eta in v) or
-               any(op == "commit" for op, _ in v)}
+        # only words the engine can type reach the user lexicon (letters passed through as
+        # typed, punctuation, control characters never do)
+        ops = {k: v for k, v in ops.items() if check_word(k[0]) is None and
+               (any(eta for _, eta in v) or any(op == "commit" for op, _ in v))}
         if not ops:
             return
 
@@ -227,19 +341,27 @@ class WordLearner:
                 "system" if system else "learned")
             return UserEntry(word, sylls, L, prior, commits, tick, deleted, source)
 
-        changed = self.store.update(list(ops), apply)
-        self._tick += 1
-        for e in changed:
-            self.words._add(e, e.likelihood, self._is_system(e.word, e.syllables))
+        changed = self._write(list(ops), apply)
+        if changed is None:
+            return
         if self._tick - self._built_tick >= REFRESH_TICKS:
-            self._reload()
+            self._built_tick = self._tick
+            self.words.refresh(self._tick)
+        else:
+            self.words.changed(changed, self._tick)
 
     # ---- forgetting -------------------------------------------------------------------------
 
     def forget(self, text: str, syllables: tuple[str, ...] | None = None) -> int:
-        """Mark a word forgotten (all readings, or one); system words are demoted."""
-        keys: list[Key] = [(e.word, e.syllables) for e in self.store.entries(include_deleted=True)
-                           if e.word == text and (syllables is None or e.syllables == syllables)]
+        """Mark a word forgotten (all readings, or one); system words are demoted. Returns
+        the entries marked: 0 when there is nothing to forget, or when the write failed
+        (`paused` then says why)."""
+        try:
+            keys: list[Key] = [(e.word, e.syllables) for e in self.store.of_word(text)
+                               if syllables is None or e.syllables == syllables]
+        except UserLexiconError as e:
+            self.paused = str(e)
+            return 0
         if self.system is not None:
             for sylls, _ in self.system.readings_of(text):
                 if syllables is None or sylls == syllables:
@@ -252,9 +374,8 @@ class WordLearner:
             return UserEntry(k[0], k[1], 0.0, prior, cur.commits if cur else 0, tick, True,
                              cur.source if cur else "system")
 
-        keys = list(dict.fromkeys(keys))
-        changed = self.store.update(keys, mark, advance_tick=False)
-        for e in changed:
-            self.words._add(e, 0.0, self._is_system(e.word, e.syllables))
-        self._reload()
+        changed = self._write(list(dict.fromkeys(keys)), mark, advance_tick=False)
+        if changed is None:
+            return 0
+        self.words.changed(changed, self._tick)
         return len(changed)
