@@ -42,46 +42,66 @@ def cmd_convert(args) -> int:
     return 0
 
 
+def console_events(line: str) -> list:
+    """The key events a console line stands for: each character is the key that types it,
+    `<Name>` is the key of X keysym Name (`<Escape>`, `<BackSpace>`, `<Return>`,
+    `<Page_Down>`, `<Delete>`), `<Shift>` is Shift pressed and released alone and `<C-x>`
+    is x with Ctrl. An empty line is Space."""
+    import re
+
+    from ime.keys import KeyEvent, Mod
+
+    if not line:
+        return [KeyEvent.of(" ")]
+    out = []
+    for m in re.finditer(r"<([^<>\s]+)>|(.)", line):
+        name, ch = m.group(1), m.group(2)
+        if ch is not None:
+            out.append(KeyEvent.of(ch) if ch.isascii() and ch.isprintable() else KeyEvent("", ch))
+        elif name == "Shift":
+            out += [KeyEvent("Shift_L"), KeyEvent("Shift_L", release=True)]
+        elif name.startswith("C-"):
+            rest = name[2:]
+            out.append(KeyEvent.of(rest, Mod.CTRL) if len(rest) == 1
+                       else KeyEvent(rest, mods=Mod.CTRL))
+        else:
+            out.append(KeyEvent(name, " " if name == "space" else ""))
+    return out
+
+
 def cmd_console(args) -> int:
-    from ime.segmentor import InvalidKeysError
+    """The typing pad's key bindings on stdin, a line at a time (ime.keys.KeyProcessor)."""
+    from ime.keys import KeyProcessor
 
     engine = engine_from_args(args)
-    ctx = engine.new_context()
-    print("Delta Pinyin console: type pinyin and Enter; pick with 1-9 or space; "
-          "- / = page; ! cancel; :q quits.")
-    committed = ""
+    proc = KeyProcessor(engine.new_context())
+    print("Delta Pinyin console: type pinyin and Enter; pick with 1-9 or space (an empty "
+          "line); - / = page; <Escape> cancels, <BackSpace>, <Return>, <Shift> (中/英); "
+          ":q quits.")
+    text = ""
+    notices: list[str] = []
     for line in sys.stdin:
         line = line.rstrip("\n")
         if line in (":q", ":quit"):
             break
-        for ch in line or " ":
-            try:
-                if ch.isdigit() and ch != "0" and ctx.keys:
-                    st = ctx.select(int(ch) - 1)
-                elif ch == " " and ctx.keys:
-                    st = ctx.commit()
-                elif ch == "-":
-                    st = ctx.page(-1)
-                elif ch == "=":
-                    st = ctx.page(+1)
-                elif ch == "!":
-                    st = ctx.cancel()
-                else:
-                    st = ctx.type(ch)
-            except InvalidKeysError as e:
-                print(f"error: {e}")
-                continue
-            except IndexError:
-                print(f"no candidate {ch} on this page")
-                continue
-            if st.committed:
-                committed += st.committed
-                print(f"committed: {st.committed}    (text so far: {committed})")
-        st = ctx.state
+        for ev in console_events(line):
+            r = proc.process(ev)
+            out = r.committed or ("" if r.handled or ev.release else ev.text)
+            if out:  # committed by the IME, or a key the console (the application) types
+                text += out
+                if r.committed:
+                    print(f"committed: {r.committed}    (text so far: {text})")
+        st = proc.state
         if st.composing:
             print(f"[{st.preedit}]  page {st.page + 1}/{max(st.page_count, 1)}")
             print("  ".join(f"{i + 1}.{c.text}" for i, c in enumerate(st.candidates)))
+        if proc.notices() != notices:
+            notices = proc.notices()
+            for n in notices:
+                print(f"notice: {n}")
         sys.stdout.flush()
+    if text:
+        print(f"text: {text}")
     return 0
 
 
@@ -220,10 +240,12 @@ def build_parser() -> argparse.ArgumentParser:
     c.set_defaults(func=cmd_replay)
 
     from cli.compare import add_compare_command
+    from cli.corpus import add_corpus_command
     from cli.lm import add_lm_commands
     from cli.ui import add_ui_command
 
     add_compare_command(sub)
+    add_corpus_command(sub)
     add_lm_commands(sub)
     add_ui_command(sub)
     add_common_options(p)

@@ -1,13 +1,22 @@
-"""What the engine hands out: candidates, the plain EngineState snapshot, commit events."""
+"""What the engine hands out: candidates, the plain EngineState snapshot, commit events; and
+how the candidate list is assembled from the lattice and the n-best (`assemble_candidates`,
+a pure function)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from ime.lattice import LatticeWord
+from ime.decoder import Sentence
+from ime.lattice import RAW_WORD, USER_WORD, Lattice, LatticeWord
 
-__all__ = ["CandidateKind", "Candidate", "EngineState", "Pick", "CommitEvent"]
+__all__ = ["CandidateKind", "Candidate", "EngineState", "Pick", "CommitEvent",
+           "assemble_candidates", "MAX_CANDIDATES"]
+
+MAX_CANDIDATES = 60
+WORDS_PER_SPAN = 3  # words of one span shown before shorter spans get their turn
+SENTENCE_MARGIN = 6.0  # nats: how far behind the best a sentence may be to come before words
 
 
 class CandidateKind(StrEnum):
@@ -88,3 +97,53 @@ class CommitEvent:
     @property
     def predicted_text(self) -> str:
         return "".join(w.text for w in self.prediction)
+
+
+def assemble_candidates(
+    lattice: Lattice,
+    sentences: Sequence[Sentence],
+    sentence_slots: int,
+    is_learned: Callable[[LatticeWord], bool],
+    is_forgotten: Callable[[str, tuple[str, ...]], bool] | None = None,
+) -> tuple[Candidate, ...]:
+    """Sentences first (at most `sentence_slots`, and only those close to the best), then the
+    words starting at the composition's start (exact spellings first, longest first, a few
+    per length), then the rest of the n-best. `is_forgotten`: sentences the user asked to
+    forget are left out (None: nothing is forgotten)."""
+    out: list[Candidate] = []
+    seen: set[str] = set()
+    n = lattice.graph.size
+    if is_forgotten is not None:
+        sentences = [s for s in sentences if not is_forgotten(s.text, s.syllables)]
+    # the runners-up go first only when they are close: a sentence far behind the best is
+    # mostly the best with a rare homophone swapped in, and words serve better there
+    best = sentences[0].score if sentences else 0.0
+    close = [s for s in sentences[:sentence_slots] if s.score >= best - SENTENCE_MARGIN]
+    for s in close:
+        if s.text not in seen:
+            seen.add(s.text)
+            out.append(Candidate(s.text, CandidateKind.SENTENCE, n, s.score, s.words,
+                                 any(w.word_id == USER_WORD for w in s.words)))
+    words = sorted(lattice.words_from(0), key=lambda w: (not w.exact, -w.end, -w.prior))
+    # longest first, but only the best few of each length before the next length: the
+    # piece a user needs is more often a common short word than a rare long homophone
+    rank: dict[tuple[bool, int], int] = {}
+    first, rest = [], []
+    for w in words:
+        k = (w.exact, w.end)
+        rank[k] = rank.get(k, 0) + 1
+        (first if rank[k] <= WORDS_PER_SPAN else rest).append(w)
+    for w in first + rest:
+        if w.text in seen:
+            continue
+        seen.add(w.text)
+        kind = CandidateKind.RAW if w.word_id == RAW_WORD else CandidateKind.WORD
+        out.append(Candidate(w.text, kind, w.end, w.prior, (w,),
+                             w.word_id == USER_WORD or is_learned(w)))
+        if len(out) >= MAX_CANDIDATES:
+            break
+    for s in sentences:  # the rest of the n-best, after the words
+        if s.text not in seen and len(out) < MAX_CANDIDATES:
+            seen.add(s.text)
+            out.append(Candidate(s.text, CandidateKind.SENTENCE, n, s.score, s.words))
+    return tuple(out)

@@ -2,8 +2,9 @@
 
 It holds the keys of the composition, the pieces already picked (a partial selection
 consumes its keys and decoding continues on the rest), the page and highlight, the left
-context committed before, and the decoder state of the last keystroke so the next one only
-decodes what changed.
+context committed before, the last keystroke's `Composition` (so the next one only decodes
+what changed) and the neural LM's state handle for the committed text: advanced by what is
+committed, never rerun over text it has seen.
 """
 
 from __future__ import annotations
@@ -13,19 +14,16 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ime.candidates import Candidate, CandidateKind, CommitEvent, EngineState, Pick
-from ime.decoder import DecodeState, Sentence
-from ime.lattice import RAW_WORD, USER_WORD, Lattice, LatticeWord
+from ime.decoder import Sentence
+from ime.lattice import Lattice, LatticeWord
 from ime.segmentor import validate_keys
 
 if TYPE_CHECKING:
-    from ime.engine import Engine
+    from ime.engine import Composition, Engine
 
 __all__ = ["InputContext", "MAX_CONTEXT"]
 
 MAX_CONTEXT = 64  # characters of left context kept (TYPING_LOG.md)
-MAX_CANDIDATES = 60
-WORDS_PER_SPAN = 3  # words of one span shown before shorter spans get their turn
-SENTENCE_MARGIN = 6.0  # nats: how far behind the best a sentence may be to come before words
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,11 +42,10 @@ class InputContext:
         self._page = 0
         self._highlight = 0
         self._committed = ""
-        self._decode_state: DecodeState | None = None
-        self._lattice: Lattice | None = None
-        self._generation = engine.lattice_builder.generation
-        self._sentences: list[Sentence] = []
-        self._candidates: list[Candidate] = []
+        self._composition: Composition | None = None
+        self._generation = engine.generation
+        self._lm: tuple[object, object] | None = None  # (reranker, handle after self._left)
+        self._lm_picks: tuple[str, object] | None = None  # (picked text, handle after it)
         self.last_latency_ms = 0.0
 
     # ---- what is typed -------------------------------------------------------------------
@@ -63,15 +60,36 @@ class InputContext:
         return self._left
 
     def set_context(self, text: str) -> None:
-        self._left = text[-MAX_CONTEXT:]
-        self._decode_state = None
+        """The text left of the cursor is now `text` (the application's, e.g. after the user
+        moved the cursor). Text that extends the current context by a few characters
+        advances the LM state by those characters; any other starts it afresh."""
+        tail = text[-MAX_CONTEXT:]
+        if tail == self._left:
+            return
+        added = _added(self._left, text)
+        if added is not None:
+            self.append_context(added)
+            return
+        self._left = tail
+        self._lm = None
+        self._lm_picks = None
+        if self._keys:
+            self._refresh()
+
+    def append_context(self, text: str) -> None:
+        """`text` was committed to the left of the cursor (punctuation, the application's own
+        input): the LM state advances by exactly its characters."""
+        if not text:
+            return
+        self._left = (self._left + text)[-MAX_CONTEXT:]
+        self._advance_lm(text)
         if self._keys:
             self._refresh()
 
     def refresh(self) -> EngineState:
-        """Decode again, keeping the picks (after the user lexicon changed, e.g. a forget)."""
-        self._decode_state = None
-        self._lattice = None
+        """Decode again from scratch, keeping the picks (after the user lexicon or the config
+        changed)."""
+        self._composition = None
         if self.remaining:
             self._refresh()
         return self.state
@@ -118,18 +136,18 @@ class InputContext:
     def select_candidate(self, index: int) -> EngineState:
         """Select candidate `index` of the whole list (0-based)."""
         self._committed = ""
-        if not 0 <= index < len(self._candidates):
-            raise IndexError(f"no candidate {index} (have {len(self._candidates)})")
-        c = self._candidates[index]
+        if not 0 <= index < len(self.candidates):
+            raise IndexError(f"no candidate {index} (have {len(self.candidates)})")
+        c = self.candidates[index]
         if not self._selections:
-            self._prediction = self._sentences[0].words if self._sentences else ()
+            self._prediction = self.sentences[0].words if self.sentences else ()
         start = self.offset
         deficit = 0.0
-        top = self._candidates[0]
+        top = self.candidates[0]
         if index > 0 and top.kind == CandidateKind.SENTENCE and c.end >= len(self.remaining):
             # how far the prediction led what the user chose: the learner's delta rule
             mine = (c.score if c.kind == CandidateKind.SENTENCE
-                    else self.engine.decoder.word_score(c.words[0], self._history()))
+                    else self.engine.decoder.word_score(c.words[0], self._start()))
             deficit = max(top.score - mine, 0.0)
         pick = Pick(c.text, c.syllables, self._keys[start:start + c.end], index, c.kind, c.words,
                     deficit)
@@ -142,7 +160,7 @@ class InputContext:
 
     def commit(self) -> EngineState:
         """Space: select the highlighted candidate."""
-        if not self._candidates:
+        if not self.candidates:
             return self.state
         return self.select(self._highlight)
 
@@ -152,6 +170,7 @@ class InputContext:
         self._reset()
         self._committed = text
         self._left = (self._left + text)[-MAX_CONTEXT:]
+        self._advance_lm(text)
         return self.state
 
     def cancel(self) -> EngineState:
@@ -171,30 +190,40 @@ class InputContext:
         self._committed = ""
         size = self.engine.config.page_size
         pos = self._page * size + self._highlight + delta
-        pos = min(max(pos, 0), max(len(self._candidates) - 1, 0))
+        pos = min(max(pos, 0), max(len(self.candidates) - 1, 0))
         self._page, self._highlight = divmod(pos, size)
         return self.state
 
     # ---- what the engine proposes ----------------------------------------------------------
 
     @property
-    def sentences(self) -> list[Sentence]:
-        """The n-best sentences for the remaining keys (best first)."""
-        return self._sentences
+    def composition(self) -> Composition | None:
+        """The engine's result for the remaining keys (None when there are none)."""
+        return self._composition
 
     @property
-    def candidates(self) -> list[Candidate]:
+    def sentences(self) -> tuple[Sentence, ...]:
+        """The n-best sentences for the remaining keys (best first)."""
+        return self._composition.sentences if self._composition is not None else ()
+
+    @property
+    def candidates(self) -> tuple[Candidate, ...]:
         """All candidates, not paged."""
-        return self._candidates
+        return self._composition.candidates if self._composition is not None else ()
 
     @property
     def lattice(self) -> Lattice | None:
-        return self._lattice
+        return self._composition.lattice if self._composition is not None else None
+
+    @property
+    def lm_handle(self) -> object | None:
+        """The neural LM's state after the committed text (None until first needed)."""
+        return self._lm[1] if self._lm is not None else None
 
     @property
     def state(self) -> EngineState:
         size = self.engine.config.page_size
-        page = self._candidates[self._page * size:(self._page + 1) * size]
+        page = self.candidates[self._page * size:(self._page + 1) * size]
         preedit = self.preedit()
         return EngineState(
             keys=self._keys,
@@ -215,8 +244,8 @@ class InputContext:
         if not rest:
             return picked
         parts: list[str] = []
-        if self._sentences:
-            for w in self._sentences[0].words:
+        if self.sentences:
+            for w in self.sentences[0].words:
                 parts.append("'".join(w.typed))
         else:
             parts.append(rest)
@@ -226,90 +255,67 @@ class InputContext:
 
     def _page_count(self) -> int:
         size = self.engine.config.page_size
-        return (len(self._candidates) + size - 1) // size
+        return (len(self.candidates) + size - 1) // size
 
     def _reset(self) -> None:
         self._keys = ""
         self._selections.clear()
         self._prediction = ()
         self._page = self._highlight = 0
-        self._decode_state = None
-        self._lattice = None
-        self._sentences = []
-        self._candidates = []
+        self._composition = None
+        self._lm_picks = None
 
-    def _history(self) -> int | None:
-        """LM history: the last picked word, else the last word of the left context."""
+    def _start(self):
+        """The decoder LM's state before the remaining keys: after the pieces picked, else
+        after the left context."""
+        decoder = self.engine.decoder
         if self._selections:
-            w = self._selections[-1].pick.words
-            if w and w[-1].word_id >= 0:
-                return w[-1].word_id
+            return decoder.after(self._selections[-1].pick.words)
+        return self.engine.start_state(self._left)
+
+    # ---- the neural LM's state -------------------------------------------------------------
+
+    def _handle(self) -> object | None:
+        """The neural LM's handle after the left context and the pieces picked (advanced
+        from the context's handle by the picks alone), or None when not reranking."""
+        engine = self.engine
+        if not engine.reranking:
             return None
-        return self.engine.history_of(self._left)
+        reranker = engine.reranker
+        if self._lm is None or self._lm[0] is not reranker:
+            self._lm = (reranker, reranker.start(self._left))
+            self._lm_picks = None
+        picked = "".join(s.pick.text for s in self._selections)
+        if not picked:
+            return self._lm[1]
+        if self._lm_picks is None or self._lm_picks[0] != picked:
+            self._lm_picks = (picked, reranker.advance(self._lm[1], picked))
+        return self._lm_picks[1]
+
+    def _advance_lm(self, text: str) -> None:
+        """Committed `text`: the handle follows by its characters (if there is one yet)."""
+        self._lm_picks = None
+        if self._lm is not None:
+            reranker, handle = self._lm
+            if reranker is self.engine.reranker:
+                self._lm = (reranker, reranker.advance(handle, text))
+            else:
+                self._lm = None
 
     def _refresh(self) -> None:
         t0 = time.perf_counter()
         rest = self.remaining
         self._page = self._highlight = 0
         if not rest:
-            self._sentences, self._candidates, self._lattice = [], [], None
+            self._composition = None
             return
         engine = self.engine
-        if self._generation != engine.lattice_builder.generation:
-            self._generation = engine.lattice_builder.generation
-            self._lattice, self._decode_state = None, None  # the user lexicon changed
-        graph = engine.segmentor.segment(rest)
-        lattice = engine.lattice_builder.build(graph, self._lattice)
-        sentences, self._decode_state = engine.decoder.decode(
-            lattice, self._history(), self._decode_state)
-        if engine.reranker is not None:
-            sentences = engine.rerank(
-                self._left + "".join(s.pick.text for s in self._selections), sentences)
-        self._lattice, self._sentences = lattice, sentences
-        self._candidates = self._assemble(lattice, sentences)
+        previous = self._composition
+        if self._generation != engine.generation:
+            self._generation = engine.generation
+            previous = None  # the user lexicon or the config changed
+        self._composition = engine.compose(rest, self._start(), self._handle(), previous)
         self.last_latency_ms = (time.perf_counter() - t0) * 1000
-
-    def _assemble(self, lattice: Lattice, sentences: list[Sentence]) -> list[Candidate]:
-        """Sentences first, then words starting here (exact spellings first, longest first)."""
-        slots = self.engine.config.sentence_slots
-        out: list[Candidate] = []
-        seen: set[str] = set()
-        n = lattice.graph.size
-        engine = self.engine
-        if engine.learner is not None and engine.learner.words.forgotten:
-            sentences = [s for s in sentences if not engine.is_forgotten(s.text, s.syllables)]
-        # the runners-up go first only when they are close: a sentence far behind the best is
-        # mostly the best with a rare homophone swapped in, and words serve better there
-        best = sentences[0].score if sentences else 0.0
-        close = [s for s in sentences[:slots] if s.score >= best - SENTENCE_MARGIN]
-        for s in close:
-            if s.text not in seen:
-                seen.add(s.text)
-                out.append(Candidate(s.text, CandidateKind.SENTENCE, n, s.score, s.words,
-                                     any(w.word_id == USER_WORD for w in s.words)))
-        words = sorted(lattice.words_from(0), key=lambda w: (not w.exact, -w.end, -w.prior))
-        # longest first, but only the best few of each length before the next length: the
-        # piece a user needs is more often a common short word than a rare long homophone
-        rank: dict[tuple[bool, int], int] = {}
-        first, rest = [], []
-        for w in words:
-            k = (w.exact, w.end)
-            rank[k] = rank.get(k, 0) + 1
-            (first if rank[k] <= WORDS_PER_SPAN else rest).append(w)
-        for w in first + rest:
-            if w.text in seen:
-                continue
-            seen.add(w.text)
-            kind = CandidateKind.RAW if w.word_id == RAW_WORD else CandidateKind.WORD
-            out.append(Candidate(w.text, kind, w.end, w.prior, (w,),
-                                 w.word_id == USER_WORD or self.engine.is_learned(w)))
-            if len(out) >= MAX_CANDIDATES:
-                break
-        for s in sentences:  # the rest of the n-best, after the words
-            if s.text not in seen and len(out) < MAX_CANDIDATES:
-                seen.add(s.text)
-                out.append(Candidate(s.text, CandidateKind.SENTENCE, n, s.score, s.words))
-        return out
 
     def _commit_selections(self) -> None:
         picks = tuple(s.pick for s in self._selections)
@@ -319,3 +325,16 @@ class InputContext:
         self._committed = text
         self.engine.on_commit(event)
         self._left = (self._left + text)[-MAX_CONTEXT:]
+        self._advance_lm(text)
+
+
+def _added(left: str, text: str) -> str | None:
+    """The characters `text` adds after `left` (the context kept, its last MAX_CONTEXT
+    characters), or None when `text` does not continue it."""
+    if not left:
+        return text if len(text) <= MAX_CONTEXT else None
+    n = len(text)
+    for k in range(1, min(n, MAX_CONTEXT) + 1):
+        if text[max(0, n - k - MAX_CONTEXT):n - k] == left:
+            return text[n - k:]
+    return None

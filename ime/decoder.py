@@ -1,34 +1,47 @@
-"""Decoder: n-best sentences over a Lattice, scored by the word n-gram model.
+"""Decoder: n-best sentences over a Lattice, scored by a word language model.
 
-    score(sentence) = Σ_words  log P(w | previous word) + emission(w) + word penalty
+    score(sentence) = Σ_words  log P_LM(w | state) + emission(w) + word penalty
 
 where emission is log P(reading | word) plus the penalties of the edges the word was typed
-over (abbreviation, fuzzy, typo, incomplete) and the learner's adjustment. A beam of
-hypotheses is kept at every node, at most `per_history` per last word (the only state a
-bigram needs), so that the final node holds many distinct sentences.
+over (abbreviation, fuzzy, typo, incomplete) and the learner's adjustment. The language
+model is seen through `WordLM` only: each hypothesis carries the model's opaque state after
+its words (a bigram's is the last word), a word extends all the hypotheses at its start node
+in one call, and a node keeps at most `per_history` hypotheses per state, so that the final
+node holds many distinct sentences. A trigram, a user history bigram or a neural model plug
+in by implementing the same three members.
 
 Incremental: the hypotheses at node j depend only on the words ending at or before j, which
-depend only on the keys before j (SyllableGraph's edges are local), so a keystroke that
-appends keys keeps every node before the old last one and decodes only the new tail.
+depend only on the keys `segmentor.reusable_nodes` keeps, so a keystroke that appends keys
+keeps every node before the old last one and decodes only the new tail.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Hashable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 from ime.lattice import Lattice, LatticeWord
+from ime.segmentor import reusable_nodes
 
 __all__ = ["WordLM", "Hyp", "Sentence", "Decoder", "DecodeState"]
 
 
 class WordLM(Protocol):
-    """The decoder's view of the n-gram model."""
+    """The decoder's view of a word language model. States are opaque and hashable (equal
+    states are interchangeable: the beam recombines on them)."""
 
-    bos: int
+    bos: Hashable  # the state at a clause start, and after a word the model has no history for
 
-    def logp(self, h: int, w: int) -> float:
-        """log P(w | h); h = bos at the start of a clause."""
+    def start(self, context: str) -> Hashable:
+        """The state after the committed text `context` ("" for none)."""
+        ...
+
+    def extend(self, states: Sequence[Hashable], word: LatticeWord
+               ) -> Iterable[tuple[int, float, Hashable]]:
+        """Extend the hypotheses whose states are `states` by `word`: for each one it extends,
+        (its index in `states`, log P(word | state), the state after the word). A model may
+        extend only some (the best first), e.g. where all would score alike."""
         ...
 
 
@@ -37,7 +50,7 @@ class Hyp:
     score: float
     word: LatticeWord | None
     prev: Hyp | None
-    history: int  # LM history after this word
+    state: Hashable  # the LM's state after this word
 
     def words(self) -> tuple[LatticeWord, ...]:
         out: list[LatticeWord] = []
@@ -63,13 +76,15 @@ class Sentence:
         return self.words[-1].end if self.words else 0
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class DecodeState:
-    """Hypotheses per node for one key string and one left history (reused across keystrokes)."""
+    """Hypotheses per node for one key string and one start state (reused by the next
+    keystroke); `states[j]` are the LM states of `hyps[j]`, as `WordLM.extend` takes them."""
 
     keys: str
-    history: int
-    hyps: list[list[Hyp]] = field(default_factory=list)
+    start: Hashable
+    hyps: tuple[tuple[Hyp, ...], ...]
+    states: tuple[tuple[Hashable, ...], ...]
 
 
 class Decoder:
@@ -85,84 +100,73 @@ class Decoder:
         self.per_history = per_history
         self.nbest = nbest
 
-    def decode(self, lattice: Lattice, history: int | None = None,
+    def decode(self, lattice: Lattice, start: Hashable | None = None,
                previous: DecodeState | None = None) -> tuple[list[Sentence], DecodeState]:
+        """The n-best sentences over `lattice` from LM state `start` (None: a clause start),
+        reusing the nodes of `previous` that the keys still share."""
         keys = lattice.graph.keys
         n = len(keys)
-        h0 = self.lm.bos if history is None else history
-        hyps: list[list[Hyp]] = [[Hyp(0.0, None, None, h0)]]
-        if previous is not None and previous.history == h0 and previous.hyps:
-            # Node j's incoming words depend on keys[:j + 1] (an apostrophe at j moves the
-            # edges ending there) and on whether j is the last node.
-            old = previous.keys
-            common = 0
-            for a, b in zip(old, keys):
-                if a != b:
-                    break
-                common += 1
-            last_valid = min(common - 1, len(old) - 1, n - 1)
-            if last_valid >= 1:
-                hyps = previous.hyps[: last_valid + 1]
+        h0 = self.lm.bos if start is None else start
+        hyps: list[tuple[Hyp, ...]] = [(Hyp(0.0, None, None, h0),)]
+        states: list[tuple[Hashable, ...]] = [(h0,)]
+        if previous is not None and previous.start == h0 and previous.hyps:
+            keep = reusable_nodes(previous.keys, keys)
+            if keep > 1:
+                hyps, states = list(previous.hyps[:keep]), list(previous.states[:keep])
         for j in range(len(hyps), n + 1):
-            hyps.append(self._extend(lattice.words_to[j], hyps,
-                                     self.final_beam if j == n else self.beam))
-        state = DecodeState(keys, h0, hyps)
-        return self._sentences(hyps[n] if n < len(hyps) else []), state
+            node = self._extend(lattice.words_to[j], hyps, states,
+                                self.final_beam if j == n else self.beam)
+            hyps.append(node)
+            states.append(tuple(h.state for h in node))
+        state = DecodeState(keys, h0, tuple(hyps), tuple(states))
+        return self._sentences(hyps[n] if n < len(hyps) else ()), state
 
-    def word_score(self, w: LatticeWord, history: int | None = None) -> float:
+    def word_score(self, w: LatticeWord, start: Hashable | None = None) -> float:
         """The score of a one-word sentence, as `decode` would give it."""
-        h = self.lm.bos if history is None else history
-        em = w.emission + (self.word_penalty if w.exact else 0.0)
-        return em + (self.lm.logp(h, w.word_id) if w.word_id >= 0 else w.unigram)
+        h = self.lm.bos if start is None else start
+        lp = next(iter(self.lm.extend((h,), w)))[1]
+        return w.emission + (self.word_penalty if w.exact else 0.0) + lp
 
-    def _extend(self, incoming: tuple[LatticeWord, ...], hyps: list[list[Hyp]],
-                beam: int) -> list[Hyp]:
-        """The best hypotheses ending at one node, at most `per_history` per last word."""
-        lm = self.lm
-        bos = lm.bos
-        tables = getattr(lm, "tables", None)
-        scored: list[tuple[float, LatticeWord, Hyp]] = []
+    def after(self, words: Iterable[LatticeWord], start: Hashable | None = None) -> Hashable:
+        """The LM state after `words` (the pieces a user picked), from `start`."""
+        h = self.lm.bos if start is None else start
+        for w in words:
+            h = next(iter(self.lm.extend((h,), w)))[2]
+        return h
+
+    def _extend(self, incoming: tuple[LatticeWord, ...], hyps: list[tuple[Hyp, ...]],
+                states: list[tuple[Hashable, ...]], beam: int) -> tuple[Hyp, ...]:
+        """The best hypotheses ending at one node, at most `per_history` per LM state."""
+        extend = self.lm.extend
+        bos = self.lm.bos
         wp = self.word_penalty
-        get = backoff = low = None
-        if tables is not None:  # the bigram's tables inlined: the decoder's hot loop
-            pairs, stride, backoff, low = tables()
-            get = pairs.get
+        scored: list[tuple[float, LatticeWord, Hyp, Hashable]] = []
         for w in incoming:
             prevs = hyps[w.start]
             if not prevs:
                 continue
             em = w.emission + (wp if w.exact else 0.0)
-            wid = w.word_id
-            if wid < 0:  # a learned word or raw letters: no bigram, its own unigram
-                scored.append((prevs[0].score + w.unigram + em, w, prevs[0]))
-            elif get is not None:
-                lw = low[wid]
-                for p in prevs:
-                    v = get(p.history * stride + wid)
-                    scored.append((p.score + em + (backoff[p.history] + lw if v is None else v),
-                                   w, p))
-            else:
-                for p in prevs:
-                    scored.append((p.score + lm.logp(p.history, wid) + em, w, p))
+            for i, lp, st in extend(states[w.start], w):
+                p = prevs[i]
+                scored.append((p.score + em + lp, w, p, st))
         if not scored:
-            return []
+            return ()
         floor = max(x[0] for x in scored) - self.margin
         scored = [x for x in scored if x[0] >= floor]
         scored.sort(key=lambda x: -x[0])
         out: list[Hyp] = []
-        per: dict[int, int] = {}
-        for score, w, p in scored:
-            h = w.word_id if w.word_id >= 0 else bos
-            c = per.get(h, 0)
-            if c >= self.per_history and h != bos:
+        per: dict[Hashable, int] = {}
+        for score, w, p, st in scored:
+            c = per.get(st, 0)
+            if c >= self.per_history and st != bos:
                 continue
-            per[h] = c + 1
-            out.append(Hyp(score, w, p, h))
+            per[st] = c + 1
+            out.append(Hyp(score, w, p, st))
             if len(out) >= beam:
                 break
-        return out
+        return tuple(out)
 
-    def _sentences(self, final: list[Hyp]) -> list[Sentence]:
+    def _sentences(self, final: Sequence[Hyp]) -> list[Sentence]:
         out: list[Sentence] = []
         seen: set[str] = set()
         for h in final:

@@ -1,8 +1,17 @@
-"""Engine: what every typing session shares (lexicons, language models, config, learner).
+"""Engine: what every typing session shares (lexicons, language models, config, learner), and
+the one call that turns keys into candidates.
 
     engine = Engine.load()                 # builds the system lexicon on first use
     ctx = engine.new_context()
     ctx.type("nihao"); ctx.commit()        # → ctx.state.committed == "你好"
+
+    comp = engine.compose("nihao", start, neural, previous)   # what InputContext calls
+
+`compose` runs the pipeline (segmentor → lattice → decoder → reranker → candidates) and
+returns an immutable `Composition`; given the previous keystroke's, it reuses the lattice
+nodes and decoder hypotheses the keys still share (`segmentor.reusable_nodes`). The engine
+keeps its caches consistent: a config change or a user-lexicon change bumps `generation`,
+and a composition of an older generation is never reused.
 
 Many InputContexts can share one Engine. The engine imports no Qt and runs without torch:
 the neural reranker is optional (`Reranker` protocol).
@@ -11,22 +20,23 @@ the neural reranker is optional (`Reranker` protocol).
 from __future__ import annotations
 
 import sys
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
-from ime.candidates import Candidate, CommitEvent
+from ime.candidates import Candidate, CommitEvent, assemble_candidates
 from ime.config import Config
 from ime.context import InputContext
-from ime.decoder import Decoder, Sentence
-from ime.lattice import USER_WORD, LatticeBuilder, LatticeWord, UserWords
-from ime.segmentor import Segmentor
+from ime.decoder import Decoder, DecodeState, Sentence
+from ime.lattice import USER_WORD, Lattice, LatticeBuilder, LatticeWord, UserWords
+from ime.segmentor import Segmentor, SyllableGraph
+from ime.word_lm import BigramWordLM
 from lexicon.build import default_cache_dir, ensure_built
 from lexicon.ngram import BigramModel
 from lexicon.trie import SystemLexicon
 
-__all__ = ["Engine", "Reranker", "Learner", "load_reranker", "lm_available"]
-
-MAX_HISTORY_WORD = 4
+__all__ = ["Engine", "Composition", "Reranker", "Learner", "load_reranker", "lm_available"]
 
 
 def lm_available() -> bool:
@@ -41,9 +51,10 @@ def lm_available() -> bool:
     return DEFAULT_WEIGHTS.is_file()
 
 
-def load_reranker(device: str = "auto") -> Reranker | None:
+def load_reranker(device: str = "auto", threads: int = 1) -> Reranker | None:
     """The shipped neural reranker (lm/), or None where torch or its weights are missing: the
-    engine then ranks by its n-gram model alone."""
+    engine then ranks by its n-gram model alone. `threads`: torch's intra-op threads (an
+    input method shares the CPU with the application being typed into)."""
     try:
         import torch
 
@@ -51,6 +62,7 @@ def load_reranker(device: str = "auto") -> Reranker | None:
         from lm.rerank import NeuralReranker
     except ImportError:
         return None
+    torch.set_num_threads(threads)
     if device == "cuda" and not torch.cuda.is_available():
         device = "cpu"
     try:
@@ -62,9 +74,25 @@ def load_reranker(device: str = "auto") -> Reranker | None:
 
 
 class Reranker(Protocol):
-    """Rescores the decoder's n-best given the committed left context (the neural LM)."""
+    """The neural LM as the engine uses it: a state handle per committed text, advanced by
+    what is committed, and log-probabilities of candidate texts after a handle.
 
-    def rerank(self, context: str, sentences: list[Sentence]) -> list[Sentence]: ...
+    Handles are immutable; `advance` returns a new one and runs only the new characters."""
+
+    lam: float  # weight of the LM's log-probability against the decoder's score
+    top: int  # sentences rescored per keystroke
+
+    def start(self, text: str = "") -> object:
+        """A handle after `text` (a fresh start; reads at most the model's context limit)."""
+        ...
+
+    def advance(self, handle: object, text: str) -> object:
+        """The handle after `text` more characters."""
+        ...
+
+    def logp(self, handle: object, texts: Sequence[str]) -> list[float]:
+        """log P_LM(text | handle's text) of each text, natural log."""
+        ...
 
 
 class Learner(Protocol):
@@ -81,6 +109,20 @@ class Learner(Protocol):
     def is_learned(self, text: str, syllables: tuple[str, ...]) -> bool: ...
 
     def is_forgotten(self, text: str, syllables: tuple[str, ...]) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Composition:
+    """One keystroke's result for the keys after the user's picks."""
+
+    keys: str
+    start: Hashable  # the decoder LM's state before the keys
+    graph: SyllableGraph
+    lattice: Lattice
+    decode: DecodeState
+    sentences: tuple[Sentence, ...]  # n-best, best first (reranked when the LM is on)
+    candidates: tuple[Candidate, ...]  # the whole list, not paged
+    generation: int  # the engine's generation it was made in
 
 
 class Engine:
@@ -103,7 +145,9 @@ class Engine:
         self.segmentor = Segmentor(fuzzy=self.config.fuzzy, typos=self.config.typos)
         self.lattice_builder = LatticeBuilder(
             lexicon, bigram.unigram, learner.words if learner is not None else None)
-        self.decoder = Decoder(bigram)
+        self.word_lm = BigramWordLM(bigram, lexicon)
+        self.decoder = Decoder(self.word_lm)
+        self.generation = 0  # bumped whenever a cached lattice or decoding may be stale
 
     @classmethod
     def load(cls, config: Config | None = None, cache_dir: Path | None = None,
@@ -112,33 +156,73 @@ class Engine:
         reranker when the config asks for it and torch and the shipped weights are there."""
         directory = ensure_built(cache_dir or default_cache_dir(), progress=progress)
         config = (config or Config()).validate()
+        reranker = load_reranker(config.device, config.threads) if config.lm else None
         engine = cls(SystemLexicon.load(directory), BigramModel.load(directory / "bigram.npz"),
-                     config, learner, load_reranker(config.device) if config.lm else None)
+                     config, learner, reranker)
         engine._lm_tried = config.lm  # switched on later: loaded then (set_config)
         return engine
 
     def new_context(self, context: str = "") -> InputContext:
         return InputContext(self, context)
 
+    # ---- the pipeline ----------------------------------------------------------------------
+
+    @property
+    def reranking(self) -> bool:
+        """Whether compositions are reranked by the neural LM (loaded and switched on)."""
+        return self.reranker is not None and self.config.lm
+
+    def compose(self, keys: str, start: Hashable | None = None, neural: object | None = None,
+                previous: Composition | None = None) -> Composition:
+        """Candidates for `keys` (non-empty) after decoder LM state `start` (None: a clause
+        start) and neural LM handle `neural` (None: no reranking), reusing `previous`."""
+        h0 = self.word_lm.bos if start is None else start
+        if previous is not None and previous.generation != self.generation:
+            previous = None
+        graph = self.segmentor.segment(keys)
+        lattice = self.lattice_builder.build(graph, previous.lattice if previous else None)
+        sentences, decoded = self.decoder.decode(
+            lattice, h0, previous.decode if previous is not None else None)
+        if neural is not None and self.reranking:
+            sentences = self._rerank(neural, sentences)
+        learner = self.learner
+        forgotten = self.is_forgotten if learner is not None and learner.words.forgotten else None
+        candidates = assemble_candidates(lattice, sentences, self.config.sentence_slots,
+                                         self.is_learned, forgotten)
+        return Composition(keys, h0, graph, lattice, decoded, tuple(sentences), candidates,
+                           self.generation)
+
+    def _rerank(self, handle: object, sentences: list[Sentence]) -> list[Sentence]:
+        """The n-best's head rescored: decoder score + lam * (its LM log-probability - the
+        best of the head's), so the LM's favourite keeps its decoder score and the others
+        fall behind it by their LM deficit (the candidate margins stay in decoder units)."""
+        assert self.reranker is not None
+        top = self.reranker.top
+        head, tail = sentences[:top], sentences[top:]
+        if len(head) < 2:
+            return sentences
+        lps = self.reranker.logp(handle, [s.text for s in head])
+        best = max(lps)
+        lam = self.reranker.lam
+        rescored = [replace(s, score=s.score + lam * (lp - best)) for s, lp in zip(head, lps)]
+        rescored.sort(key=lambda s: -s.score)
+        return rescored + tail
+
     # ---- used by InputContext --------------------------------------------------------------
 
-    def history_of(self, text: str) -> int | None:
-        """The LM history after `text`: its longest final word, or None (clause start)."""
-        for n in range(min(MAX_HISTORY_WORD, len(text)), 0, -1):
-            wid = self.lexicon.word_id(text[-n:])
-            if wid is not None:
-                return wid
-        return None
-
-    def rerank(self, context: str, sentences: list[Sentence]) -> list[Sentence]:
-        if self.reranker is None or not self.config.lm or len(sentences) < 2:
-            return sentences
-        return self.reranker.rerank(context, sentences)
+    def start_state(self, text: str) -> Hashable:
+        """The decoder LM's state after committed `text`."""
+        return self.word_lm.start(text)
 
     def on_commit(self, event: CommitEvent) -> None:
         if self.learner is not None and self.config.learning:
             self.learner.learn(event)
-            self.lattice_builder.user_changed()
+            self.user_changed()
+
+    def user_changed(self) -> None:
+        """The user lexicon changed: lattices (which carry its words) are stale."""
+        self.lattice_builder.user_changed()
+        self.generation += 1
 
     def is_learned(self, w: LatticeWord) -> bool:
         if w.word_id == USER_WORD:
@@ -162,13 +246,24 @@ class Engine:
         if self.learner is None:
             return 0
         n = self.learner.forget(text, syllables)
-        self.lattice_builder.user_changed()
+        self.user_changed()
         return n
 
     def set_config(self, config: Config) -> None:
-        """Apply a new config (page size, fuzzy pairs, learning, …) to future keystrokes."""
-        if config.lm and self.reranker is None and not self._lm_tried:
-            self.reranker = load_reranker(config.device)
+        """Apply a new config to future keystrokes, dropping every cache it makes stale:
+        fuzzy pairs and typos change the syllable graph, hence every lattice span."""
+        config = config.validate()
+        old = self.config
+        if config.lm and (self.reranker is None and not self._lm_tried
+                          or self.reranker is not None and config.device != old.device):
+            self.reranker = load_reranker(config.device, config.threads)
             self._lm_tried = True
-        self.config = config.validate()
-        self.segmentor = Segmentor(fuzzy=self.config.fuzzy, typos=self.config.typos)
+        elif config.threads != old.threads and self.reranker is not None:
+            import torch
+
+            torch.set_num_threads(config.threads)
+        self.config = config
+        if (config.fuzzy, config.typos) != (old.fuzzy, old.typos):
+            self.segmentor = Segmentor(fuzzy=config.fuzzy, typos=config.typos)
+            self.lattice_builder.graph_changed()
+        self.generation += 1  # page size, slots, LM on/off: every composition is recomposed

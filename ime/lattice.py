@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from ime.segmentor import EdgeKind, SyllableEdge, SyllableGraph
+from ime.segmentor import EdgeKind, SyllableEdge, SyllableGraph, reusable_nodes
 from lexicon.trie import Pattern, WordHit
 
 __all__ = ["LatticeWord", "Lattice", "LatticeBuilder", "WordSource", "RAW_WORD", "USER_WORD"]
@@ -118,12 +118,17 @@ class LatticeBuilder:
         self.generation += 1
         self._spans.clear()
 
+    def graph_changed(self) -> None:
+        """The segmentor changed (fuzzy pairs, typos): a span's words came from its edges, so
+        every span is stale, and so is every lattice built before. Lookups by pattern stay."""
+        self.generation += 1
+        self._spans.clear()
+
     def build(self, graph: SyllableGraph, previous: Lattice | None = None) -> Lattice:
         """Lay the words over `graph`, node by node.
 
-        Node j's words and walks depend only on the edges ending at or before j, which
-        depend only on keys[:j + 1] and on whether j is the last node: those of
-        `previous` are reused up to the last node both key strings agree on.
+        Node j's words and walks depend only on the edges ending at or before j: those of
+        `previous` are reused for the nodes `reusable_nodes` keeps.
         """
         keys = graph.keys
         n = len(keys)
@@ -134,13 +139,7 @@ class LatticeBuilder:
         words_to: list[tuple[LatticeWord, ...]] = []
         walks_to: list[tuple[tuple[SyllableEdge, ...], ...]] = []
         if previous is not None:
-            old = previous.graph.keys
-            common = 0
-            for a, b in zip(old, keys):
-                if a != b:
-                    break
-                common += 1
-            keep = min(common - 1, len(old) - 1, n - 1) + 1
+            keep = reusable_nodes(previous.graph.keys, keys)
             if keep > 0:
                 words_to = list(previous.words_to[:keep])
                 walks_to = list(previous.walks_to[:keep])

@@ -28,9 +28,27 @@ from pinyin.syllables import (
 )
 
 __all__ = ["EdgeKind", "SyllableEdge", "SyllableGraph", "Segmentor", "InvalidKeysError",
-           "Penalties", "validate_keys"]
+           "Penalties", "validate_keys", "reusable_nodes"]
 
 MAX_SYLLABLE_LEN = 6
+_STARTS_A_SYLLABLE = frozenset(c for c in "abcdefghijklmnopqrstuvwxyz" if is_syllable_prefix(c))
+
+
+def reusable_nodes(old: str, new: str) -> int:
+    """How many leading nodes of the graph of `old` keys keep their incoming edges in the
+    graph of `new` keys: the one rule by which lattice and decoder reuse a keystroke's work.
+
+    The edges ending at node j depend only on keys[:j + 1] (an apostrophe at j moves the
+    edges that would end there past it) and on whether j is the last node (an unfinished
+    syllable may end only there). So nodes 0 … k - 1 carry over, k = min(common prefix,
+    len(old), len(new)).
+    """
+    common = 0
+    for a, b in zip(old, new):
+        if a != b:
+            break
+        common += 1
+    return min(common, len(old), len(new))
 
 
 class EdgeKind(IntEnum):
@@ -105,12 +123,14 @@ class Segmentor:
         raw: list[list[SyllableEdge]] = [[] for _ in range(n + 1)]
         for i in range(lead, n):
             if keys[i] != "'":
-                # A letter no syllable explains is passed through as typed (`iii`), so that
-                # decoding never dies. The rule is local to the letter, which keeps the
-                # edges ending at a node independent of keys typed after it.
-                raw[i] = self._edges_at(keys, i) or [
-                    SyllableEdge(i, _skip_apostrophes(keys, i + 1), keys[i], EdgeKind.RAW,
-                                 self.penalties.raw)]
+                raw[i] = self._edges_at(keys, i)
+                if keys[i] not in _STARTS_A_SYLLABLE:
+                    # A letter no syllable starts with (i, u, v) is also passed through as
+                    # typed (`iii`), so that decoding never dies. The rule looks at the letter
+                    # alone: whether a longer edge leaves it depends on keys typed later, and
+                    # the edges ending at a node must not (`reusable_nodes`).
+                    raw[i].append(SyllableEdge(i, _skip_apostrophes(keys, i + 1), keys[i],
+                                               EdgeKind.RAW, self.penalties.raw))
         if lead:
             raw[0] = [replace(e, start=0) for e in raw[lead]] if lead < n else []
             raw[lead] = []

@@ -1,37 +1,45 @@
-"""The neural reranker: the decoder's n-best rescored by the character LM given the left context.
+"""The neural reranker: log-probabilities of candidate texts after the committed context.
 
-The committed context is run through the model once; its state (KDA states and the attention
-window) and next-character distribution are cached per context string. A keystroke then only
-runs the candidates, all from that one cached state in one batch: on a GPU the KDA layers read
-the shared state in one launch (`kernels.kda.score_candidates`).
+The engine holds a `LMHandle` per typing session: the model's state (KDA states and the
+attention window) after the committed text and its next-character distribution. Committing
+text advances the handle by exactly those characters (`advance`); a keystroke runs only
+the candidates, all from the handle's one state in one batch (`logp`; on a GPU the KDA
+layers read the shared state in one launch, `kernels.kda.score_candidates`). Handles are
+immutable, so a session can keep the handle after its context and one after its picks.
 
-Score of a sentence = decoder score + lam * (log P_LM(sentence | context) - the best of the
-rescored sentences' log P_LM), so that the LM's favourite keeps its decoder score and the others
-fall behind it by their LM deficit (the candidate list's margins stay in the decoder's units).
+The engine combines the scores (ime.engine.Engine._rerank):
+decoder score + lam * (log P_LM(sentence | context) - the best candidate's).
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from dataclasses import replace
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
-from ime.decoder import Sentence
 from lm.checkpoint import DEFAULT_WEIGHTS, load_checkpoint
 from lm.data import BOS, PAD, UNK, Vocab
 from lm.model import KimiLinearLM, State
 
-__all__ = ["NeuralReranker", "DEFAULT_LAMBDA"]
+__all__ = ["NeuralReranker", "LMHandle", "DEFAULT_LAMBDA"]
 
 DEFAULT_LAMBDA = 0.5  # tuned on the news and fortunes dev logs (benchmarks/rerank.py)
 TOP = 10  # sentences rescored per keystroke (the rest keep their place after them)
 MAX_CONTEXT = 200  # characters of left context a fresh start reads
-CACHE = 8  # contexts kept
 # A character outside the vocabulary scores as UNK (the mass of every rare character) minus
 # this: about the log of how many characters share that mass.
 UNK_PENALTY = 8.0
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class LMHandle:
+    """The model after some text: its state and log P(next character) [vocab]."""
+
+    state: State
+    next_logp: torch.Tensor
+    chars: int  # characters run into it since its fresh start (BOS excluded)
 
 
 class NeuralReranker:
@@ -43,7 +51,7 @@ class NeuralReranker:
         self.lam = lam
         self.top = top
         self.device = next(model.parameters()).device
-        self._cache: OrderedDict[str, tuple[State, torch.Tensor]] = OrderedDict()
+        self.context_tokens = 0  # tokens run for contexts (start + advance), for tests
 
     @classmethod
     def load(cls, path: Path | None = None, device: str = "auto", **kw) -> NeuralReranker:
@@ -51,43 +59,36 @@ class NeuralReranker:
             device = "cuda" if torch.cuda.is_available() else "cpu"
         model, vocab = load_checkpoint(path or DEFAULT_WEIGHTS, device)
         reranker = cls(model, vocab, **kw)
-        reranker.logp("你好", ["中国", "人民"])  # warm up here, not on the first keystroke
-        reranker._cache.clear()
+        reranker.logp(reranker.start("你好"), ["中国", "人民"])  # warm up, not at a keystroke
+        reranker.context_tokens = 0
         return reranker
 
     # ---- context ------------------------------------------------------------------------------
 
     @torch.no_grad()
-    def _run(self, ids: list[int], state: State | None) -> tuple[State, torch.Tensor]:
+    def _run(self, ids: list[int], state: State | None, chars: int) -> LMHandle:
+        self.context_tokens += len(ids)
         x = torch.tensor([ids], dtype=torch.long, device=self.device)
         logits, state = self.model(x, state)
-        return state, torch.log_softmax(logits[0, -1], dim=-1)
+        return LMHandle(state, torch.log_softmax(logits[0, -1], dim=-1), chars)
 
-    def context(self, text: str) -> tuple[State, torch.Tensor]:
-        """State after `text` and log P(next character), [vocab]. Continues from the longest
-        cached context that `text` extends by at most MAX_CONTEXT characters, else starts
-        fresh on its last MAX_CONTEXT characters."""
-        hit = self._cache.get(text)
-        if hit is not None:
-            self._cache.move_to_end(text)
-            return hit
-        base = max((k for k in self._cache if text.startswith(k)), key=len, default=None)
-        if base is not None and len(text) - len(base) <= MAX_CONTEXT:
-            state, _ = self._cache[base]
-            out = self._run(self.vocab.encode(text[len(base) :]), state)
-        else:
-            out = self._run([BOS] + self.vocab.encode(text[-MAX_CONTEXT:]), None)
-        self._cache[text] = out
-        if len(self._cache) > CACHE:
-            self._cache.popitem(last=False)
-        return out
+    def start(self, text: str = "") -> LMHandle:
+        """A fresh handle after BOS and the last MAX_CONTEXT characters of `text`."""
+        tail = text[-MAX_CONTEXT:]
+        return self._run([BOS] + self.vocab.encode(tail), None, len(tail))
+
+    def advance(self, handle: LMHandle, text: str) -> LMHandle:
+        """The handle after `text` more characters: only they are run."""
+        if not text:
+            return handle
+        return self._run(self.vocab.encode(text), handle.state, handle.chars + len(text))
 
     # ---- candidates ---------------------------------------------------------------------------
 
     @torch.no_grad()
-    def logp(self, context: str, texts: list[str]) -> list[float]:
-        """log P_LM(text | context) of each text (natural log), one batch."""
-        state, first = self.context(context)
+    def logp(self, handle: LMHandle, texts: Sequence[str]) -> list[float]:
+        """log P_LM(text | the handle's context) of each text (natural log), one batch."""
+        state, first = handle.state, handle.next_logp
         enc = [self.vocab.encode(t) for t in texts]
         n = max(1, max(len(e) for e in enc))
         ids = torch.full((len(enc), n), PAD, dtype=torch.long)
@@ -102,13 +103,3 @@ class NeuralReranker:
         out = out - UNK_PENALTY * (ids == UNK).sum(dim=1)
         lengths = torch.tensor([len(e) for e in enc], device=self.device)
         return torch.where(lengths > 0, out, torch.zeros_like(out)).tolist()
-
-    def rerank(self, context: str, sentences: list[Sentence]) -> list[Sentence]:
-        head, tail = sentences[: self.top], sentences[self.top :]
-        if len(head) < 2:
-            return sentences
-        lps = self.logp(context, [s.text for s in head])
-        best = max(lps)
-        rescored = [replace(s, score=s.score + self.lam * (lp - best)) for s, lp in zip(head, lps)]
-        rescored.sort(key=lambda s: -s.score)
-        return rescored + tail

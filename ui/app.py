@@ -90,6 +90,7 @@ class TypingPad(QMainWindow):
         self.bridge.mode_changed.connect(self._show_mode)
         self.bridge.latency_ms.connect(self._show_latency)
         self.bridge.forgotten.connect(self._show_forgotten)
+        self.bridge.notice.connect(self._show_notice)
         self._build_status_bar()
         self._build_menus()
         self.set_recording(engine.config.recording)
@@ -105,6 +106,11 @@ class TypingPad(QMainWindow):
         self.latency_label = QLabel("—")
         self.latency_label.setToolTip("Last keystroke: key event to candidate window updated "
                                       "(engine decoding time in brackets)")
+        self.notice_label = QLabel("")
+        self.notice_label.setToolTip("Learning or recording paused: the user lexicon or the "
+                                     "typing log cannot be written; it resumes by itself")
+        self.notice_label.setStyleSheet("color: #b00020")
+        bar.addPermanentWidget(self.notice_label)
         self.recording_label = QLabel("● REC")
         self.recording_label.setToolTip("Committed text is appended to a typing log")
         bar.addPermanentWidget(self.recording_label)
@@ -119,6 +125,9 @@ class TypingPad(QMainWindow):
 
     def _show_latency(self, ms: float) -> None:
         self.latency_label.setText(f"{ms:.1f} ms (engine {self.bridge.last_engine_ms:.1f} ms)")
+
+    def _show_notice(self, text: str) -> None:
+        self.notice_label.setText(text)
 
     def _show_forgotten(self, word: str, n: int) -> None:
         msg = f"Forgot {word}" if n else f"{word} was not a learned word"
@@ -224,7 +233,7 @@ class TypingPad(QMainWindow):
 
     def clear(self) -> None:
         self.bridge.cancel()
-        self.bridge.punctuator.reset()
+        self.bridge.processor.punctuator.reset()
         self.editor.clear()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)

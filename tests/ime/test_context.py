@@ -90,7 +90,7 @@ def test_enter_commits_raw_letters_and_esc_cancels(tiny_engine):
     assert ctx.commit_raw().committed == "nihao"
     ctx.type("nihao")
     st = ctx.cancel()
-    assert not st.composing and st.committed == "" and ctx.candidates == []
+    assert not st.composing and st.committed == "" and not ctx.candidates
 
 
 def test_sentences_come_first(tiny_engine):

@@ -5,13 +5,14 @@ import math
 from ime.decoder import Decoder
 from ime.lattice import LatticeBuilder
 from ime.segmentor import Segmentor
+from ime.word_lm import BigramWordLM
 from lexicon.testing import tiny_parts
 
 
 def decode(keys: str, nbest: int = 10):
     lex, lm = tiny_parts()
     lattice = LatticeBuilder(lex, lm.unigram).build(Segmentor().segment(keys))
-    sentences, _ = Decoder(lm, nbest=nbest).decode(lattice)
+    sentences, _ = Decoder(BigramWordLM(lm, lex), nbest=nbest).decode(lattice)
     return lattice, sentences
 
 
@@ -49,7 +50,7 @@ def test_sentence_score_is_the_sum_of_its_parts():
     _, sents = decode("nihao")
     best = sents[0]
     expected, h = 0.0, lm.bos
-    dec = Decoder(lm)
+    dec = Decoder(BigramWordLM(lm, lex))
     for w in best.words:
         expected += lm.logp(h, w.word_id) + w.emission + (dec.word_penalty if w.exact else 0.0)
         h = w.word_id
@@ -64,12 +65,12 @@ def test_abbreviations_decode():
 
 def test_incremental_decoding_matches_from_scratch():
     lex, lm = tiny_parts()
-    seg, builder, dec = Segmentor(), LatticeBuilder(lex, lm.unigram), Decoder(lm)
+    seg, builder, dec = Segmentor(), LatticeBuilder(lex, lm.unigram), Decoder(BigramWordLM(lm, lex))
     keys = "woshizhongguoren"
     state = lattice = None
     for i in range(1, len(keys) + 1):
         lattice = builder.build(seg.segment(keys[:i]), lattice)
         inc, state = dec.decode(lattice, None, state)
-        fresh, _ = Decoder(lm).decode(LatticeBuilder(lex, lm.unigram).build(
+        fresh, _ = Decoder(BigramWordLM(lm, lex)).decode(LatticeBuilder(lex, lm.unigram).build(
             seg.segment(keys[:i])))
         assert [s.text for s in inc] == [s.text for s in fresh], keys[:i]

@@ -1,4 +1,4 @@
-"""The neural reranker with the shipped checkpoint: probabilities chain, the context cache gives
+"""The neural reranker with the shipped checkpoint: probabilities chain, an advanced handle gives
 the same numbers as a fresh start, and the left context moves the right candidate up."""
 
 from __future__ import annotations
@@ -8,7 +8,6 @@ import math
 import pytest
 import torch
 
-from ime.decoder import Sentence
 from lm.checkpoint import DEFAULT_WEIGHTS
 from lm.rerank import NeuralReranker
 
@@ -21,62 +20,41 @@ def reranker() -> NeuralReranker:
     return NeuralReranker.load(device="cpu")
 
 
-def sentences(*texts_scores: tuple[str, float]) -> list[Sentence]:
-    return [Sentence(t, (), s) for t, s in texts_scores]
-
-
 def test_log_probabilities_chain(reranker: NeuralReranker) -> None:
     """log P(ab | c) = log P(a | c) + log P(b | c a): the candidate pass, the context pass and
-    the cache all agree."""
-    (whole,) = reranker.logp("我们在实验室里做", ["化学实验"])
-    (a,) = reranker.logp("我们在实验室里做", ["化学"])
-    (b,) = reranker.logp("我们在实验室里做化学", ["实验"])
+    an advanced handle all agree."""
+    h = reranker.start("我们在实验室里做")
+    (whole,) = reranker.logp(h, ["化学实验"])
+    (a,) = reranker.logp(h, ["化学"])
+    (b,) = reranker.logp(reranker.advance(h, "化学"), ["实验"])
     assert whole == pytest.approx(a + b, abs=1e-3)
     assert whole < 0
 
 
-def test_a_cached_context_continues_like_a_fresh_one(reranker: NeuralReranker) -> None:
-    reranker.context("今天天气")  # cached; the next context extends it
-    extended = reranker.logp("今天天气很好，我们", ["去公园"])
-    fresh = NeuralReranker(reranker.model, reranker.vocab).logp("今天天气很好，我们", ["去公园"])
+def test_an_advanced_handle_continues_like_a_fresh_one(reranker: NeuralReranker) -> None:
+    h = reranker.start("今天天气")
+    before = reranker.context_tokens
+    extended = reranker.logp(reranker.advance(h, "很好，我们"), ["去公园"])
+    assert reranker.context_tokens - before == len("很好，我们")  # only the new characters ran
+    fresh = reranker.logp(reranker.start("今天天气很好，我们"), ["去公园"])
     assert extended == pytest.approx(fresh, abs=1e-3)
+    # handles are immutable: the old one still gives the old context's numbers
+    assert reranker.logp(h, ["去公园"]) == pytest.approx(
+        reranker.logp(reranker.start("今天天气"), ["去公园"]), abs=1e-4)
 
 
-def test_a_long_extension_starts_fresh_on_the_last_characters(reranker: NeuralReranker) -> None:
-    """A cached short context is not run forward through a long extension: the result is
-    the same as a fresh start on the last MAX_CONTEXT characters."""
+def test_a_fresh_start_reads_the_last_characters(reranker: NeuralReranker) -> None:
     from lm.rerank import MAX_CONTEXT
 
-    reranker.context("")
     long = "今天我们在北京开会，" * (MAX_CONTEXT // 5)
-    fresh = NeuralReranker(reranker.model, reranker.vocab)
-    assert reranker.logp(long, ["中国"]) == pytest.approx(fresh.logp(long, ["中国"]), abs=1e-4)
-    assert fresh.logp(long, ["中国"]) == pytest.approx(
-        fresh.logp(long[-MAX_CONTEXT:], ["中国"]), abs=1e-4
-    )
+    assert reranker.logp(reranker.start(long), ["中国"]) == pytest.approx(
+        reranker.logp(reranker.start(long[-MAX_CONTEXT:]), ["中国"]), abs=1e-4)
 
-
-def test_the_left_context_picks_the_homophone(reranker: NeuralReranker) -> None:
-    cands = sentences(("试验", -10.0), ("实验", -10.3), ("十堰", -11.0))
-    out = reranker.rerank("做化学", cands)
-    assert out[0].text == "实验"
-    # the LM's favourite keeps its decoder score; the others fall behind by their LM deficit
-    assert out[0].score == -10.3
-    assert all(s.score <= old.score for s in out for old in cands if old.text == s.text)
-
-
-def test_lambda_zero_keeps_the_order_and_the_tail_stays_behind(reranker: NeuralReranker) -> None:
-    cands = sentences(*[(t, -float(i)) for i, t in enumerate(["时间", "事件", "实践", "世间"])])
-    keep = NeuralReranker(reranker.model, reranker.vocab, lam=0.0)
-    assert [s.text for s in keep.rerank("我们没有", cands)] == ["时间", "事件", "实践", "世间"]
-    top2 = NeuralReranker(reranker.model, reranker.vocab, top=2)
-    out = top2.rerank("我们没有", cands)
-    assert [s.text for s in out[2:]] == ["实践", "世间"]  # only the first two were rescored
 
 
 def test_a_character_outside_the_vocabulary_costs(reranker: NeuralReranker) -> None:
     rare = next(chr(c) for c in range(0x4E00, 0x9FFF) if chr(c) not in reranker.vocab.chars)
-    common, odd = reranker.logp("", ["我是中国人", "我是中国" + rare])
+    common, odd = reranker.logp(reranker.start(), ["我是中国人", "我是中国" + rare])
     assert odd < common - 5
 
 

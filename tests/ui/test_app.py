@@ -195,7 +195,7 @@ def test_the_lm_switch_reports_a_model_that_fails_to_load(qtbot, pad: TypingPad,
                                                           monkeypatch) -> None:
     import ime.engine
 
-    monkeypatch.setattr(ime.engine, "load_reranker", lambda device="auto": None)
+    monkeypatch.setattr(ime.engine, "load_reranker", lambda device="auto", threads=1: None)
     pad.lm_action.trigger()
     assert not pad.engine.config.lm and not pad.lm_action.isChecked()
     assert not pad.lm_action.isEnabled()
