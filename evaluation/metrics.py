@@ -1,4 +1,4 @@
-"""The metrics of TYPING_LOG.md, one implementation shared by `replay` and `compare`."""
+"""The metrics of docs/TYPING_LOG.md, one implementation shared by `replay` and `compare`."""
 
 from __future__ import annotations
 
@@ -59,7 +59,7 @@ def _pct(xs: list[float], q: float) -> float:
 
 
 def summarize(results: Sequence[RecordResult], window: int = 200, **extra) -> dict:
-    """The JSON summary of TYPING_LOG.md (means over records) plus the learning curve."""
+    """The JSON summary of docs/TYPING_LOG.md (means over records) plus the learning curve."""
     n = len(results)
     lat = [x for r in results for x in r.latencies_ms]
     out: dict = {"records": n}

@@ -1,4 +1,4 @@
-"""Replay: the simulated user of TYPING_LOG.md, run against an Engine.
+"""Replay: the simulated user of docs/TYPING_LOG.md, run against an Engine.
 
 For each record: type the keys one letter at a time (each keystroke timed), score the
 n-best against the text (P@k, char accuracy), then select until the text is committed:

@@ -1,4 +1,4 @@
-"""Typing logs (TYPING_LOG.md): JSON Lines, one committed unit per line.
+"""Typing logs (docs/TYPING_LOG.md): JSON Lines, one committed unit per line.
 
     {"keys": "woshizhongguoren", "text": "我是中国人", "context": "大家好，"}
 
@@ -188,7 +188,7 @@ def iter_log(path: Path) -> Iterator[LogRecord | BadRecord]:
                 other = _other_encoding(raw)
                 if other is not None:
                     raise LogFileError(f"{path}: {other}, not UTF-8: a typing log is UTF-8 "
-                                       "JSON Lines (TYPING_LOG.md)")
+                                       "JSON Lines (docs/TYPING_LOG.md)")
                 raw = raw.removeprefix(b"\xef\xbb\xbf")  # a UTF-8 byte order mark
             try:
                 text = raw.decode("utf-8")
@@ -221,7 +221,7 @@ def load_log(path: Path, strict: bool = False, limit: int | None = None,
     if undecodable and not records:
         raise LogFileError(f"{path}: not UTF-8 text ({len(undecodable)} of "
                            f"{len(bad)} lines; first at {undecodable[0]}): a typing log is "
-                           "UTF-8 JSON Lines (TYPING_LOG.md); convert it, e.g. with iconv")
+                           "UTF-8 JSON Lines (docs/TYPING_LOG.md); convert it, e.g. with iconv")
     for b in bad:
         (report or (lambda m: print(m, file=sys.stderr)))(f"{path}:{b}")
     if bad and strict:

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 __all__ = ["InputContext", "MAX_CONTEXT"]
 
-MAX_CONTEXT = 64  # characters of left context kept (TYPING_LOG.md)
+MAX_CONTEXT = 64  # characters of left context kept (docs/TYPING_LOG.md)
 
 
 @dataclass(frozen=True, slots=True)

@@ -128,7 +128,7 @@ class KeyProcessor:
     """The key bindings, the Chinese/English mode and punctuation over one InputContext.
 
     `recorder`: when set, every unit committed from candidates goes to it with its keys and
-    left context (TYPING_LOG.md); letters committed as typed (Enter) are not recorded.
+    left context (docs/TYPING_LOG.md); letters committed as typed (Enter) are not recorded.
     `surrounding`: gives the application's text left of the cursor, read when a composition
     starts so the left context follows the cursor (None where the front end cannot tell).
     """

@@ -1,4 +1,4 @@
-"""Readers for the PyPI-shipped data the system lexicon is built from (see DATA.md).
+"""Readers for the PyPI-shipped data the system lexicon is built from (see docs/DATA.md).
 
 - jieba `dict.txt`: word, frequency, POS (the broadest word frequencies we have);
 - pypinyin + pypinyin-dict: tone-marked pinyin for characters and phrases;

@@ -1,6 +1,6 @@
 """The system lexicon: marisa-tries from syllable sequences to words.
 
-Three memory-mapped tries (formats in FORMAT.md):
+Three memory-mapped tries (formats in lexicon/FORMAT.md):
 
 - `words.marisa`    word text ↔ word id (the id indexes the n-gram arrays);
 - `full.marisa`     syllable codes            → (word id, log P(reading | word));

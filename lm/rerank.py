@@ -2,10 +2,15 @@
 
 The engine holds a `LMHandle` per typing session: the model's state (KDA states and the
 attention window) after the committed text and its next-character distribution. Committing
-text advances the handle by exactly those characters (`advance`); a keystroke runs only
-the candidates, all from the handle's one state in one batch (`logp`; on a GPU the KDA
-layers read the shared state in one launch, `kernels.kda.score_candidates`). Handles are
-immutable, so a session can keep the handle after its context and one after its picks.
+text advances the handle by exactly those characters (`advance`). Handles are immutable, so
+a session can keep the handle after its context and one after its picks.
+
+A keystroke scores the candidate texts (`logp`). On a CPU each handle keeps a trie of the
+candidate prefixes it has scored (the model's state after each, `PREFIX_CACHE` of them):
+the candidates of one keystroke share most of their prefixes, and those of the next extend
+them, so only prefixes never seen run, one character per row, one batch per depth. On a GPU
+all candidates run from the handle's one state in one launch per KDA layer
+(`kernels.kda.score_candidates`), where recomputing is cheaper than bookkeeping.
 
 The engine combines the scores (ime.engine.Engine._rerank):
 decoder score + lam * (log P_LM(sentence | context) - the best candidate's).
@@ -13,8 +18,9 @@ decoder score + lam * (log P_LM(sentence | context) - the best candidate's).
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -31,6 +37,17 @@ MAX_CONTEXT = 200  # characters of left context a fresh start reads
 # A character outside the vocabulary scores as UNK (the mass of every rare character) minus
 # this: about the log of how many characters share that mass.
 UNK_PENALTY = 8.0
+PREFIX_CACHE = 192  # candidate prefixes kept per handle (each ~0.35 MB of model state)
+
+
+@dataclass(frozen=True, slots=True)
+class _Prefix:
+    """A candidate prefix after a handle: the model's state after it (batch 1), log P(next
+    character | context + prefix) [vocab], and log P(prefix | context)."""
+
+    state: State
+    next_logp: torch.Tensor
+    logp: float
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -40,6 +57,8 @@ class LMHandle:
     state: State
     next_logp: torch.Tensor
     chars: int  # characters run into it since its fresh start (BOS excluded)
+    # candidate prefixes scored after it (a cache: the handle's meaning never changes)
+    prefixes: OrderedDict[str, _Prefix] = field(default_factory=OrderedDict, repr=False)
 
 
 class NeuralReranker:
@@ -52,6 +71,7 @@ class NeuralReranker:
         self.top = top
         self.device = next(model.parameters()).device
         self.context_tokens = 0  # tokens run for contexts (start + advance), for tests
+        self.candidate_tokens = 0  # tokens run for candidate prefixes (the CPU path)
 
     @classmethod
     def load(cls, path: Path | None = None, device: str = "auto", **kw) -> NeuralReranker:
@@ -87,7 +107,48 @@ class NeuralReranker:
 
     @torch.no_grad()
     def logp(self, handle: LMHandle, texts: Sequence[str]) -> list[float]:
-        """log P_LM(text | the handle's context) of each text (natural log), one batch."""
+        """log P_LM(text | the handle's context) of each text (natural log)."""
+        if self.device.type == "cuda":
+            return self._logp_batch(handle, texts)
+        root = _Prefix(handle.state, handle.next_logp, 0.0)
+        cache = handle.prefixes
+        encoded = [self.vocab.encode(t) for t in texts]
+        missing: dict[int, dict[str, int]] = {}  # depth -> {prefix: id of its last char}
+        for t, ids in zip(texts, encoded):
+            for i in range(1, len(t)):
+                p = t[:i]
+                if p not in cache:
+                    missing.setdefault(i, {})[p] = ids[i - 1]
+        for depth in sorted(missing):  # parents (one shorter) exist once the depth before ran
+            rows = list(missing[depth].items())
+            parents = [cache[p[:-1]] if depth > 1 else root for p, _ in rows]
+            state = [_stack([q.state[j] for q in parents]) for j in range(len(root.state))]
+            ids = torch.tensor([[c] for _, c in rows], dtype=torch.long, device=self.device)
+            self.candidate_tokens += len(rows)
+            logits, new = self.model(ids, state)  # [B, 1, vocab]
+            lsm = torch.log_softmax(logits[:, 0], dim=-1)
+            for b, ((p, c), q) in enumerate(zip(rows, parents)):
+                cache[p] = _Prefix([_row(s, b) for s in new], lsm[b],
+                                   q.logp + float(q.next_logp[c]))
+        out = []
+        for t, ids in zip(texts, encoded):
+            if not t:
+                out.append(0.0)
+                continue
+            q = cache[t[:-1]] if len(t) > 1 else root
+            unk = sum(1 for c in ids if c == UNK)
+            out.append(q.logp + float(q.next_logp[ids[-1]]) - UNK_PENALTY * unk)
+        for t in texts:  # the prefixes just used stay longest
+            for i in range(1, len(t)):
+                if t[:i] in cache:
+                    cache.move_to_end(t[:i])
+        while len(cache) > PREFIX_CACHE:
+            cache.popitem(last=False)
+        return out
+
+    @torch.no_grad()
+    def _logp_batch(self, handle: LMHandle, texts: Sequence[str]) -> list[float]:
+        """All texts from the handle's one state in one batch (the GPU path)."""
         state, first = handle.state, handle.next_logp
         enc = [self.vocab.encode(t) for t in texts]
         n = max(1, max(len(e) for e in enc))
@@ -103,3 +164,17 @@ class NeuralReranker:
         out = out - UNK_PENALTY * (ids == UNK).sum(dim=1)
         lengths = torch.tensor([len(e) for e in enc], device=self.device)
         return torch.where(lengths > 0, out, torch.zeros_like(out)).tolist()
+
+
+def _stack(states: list) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+    """Batch-1 layer states (a KDA state, or an attention window's (keys, values)) as one."""
+    if isinstance(states[0], tuple):
+        return (torch.cat([s[0] for s in states]), torch.cat([s[1] for s in states]))
+    return torch.cat(states)
+
+
+def _row(state, b: int):
+    """Row b of a batched layer state, batch 1 (a copy: the batch may then be freed)."""
+    if isinstance(state, tuple):
+        return (state[0][b:b + 1].clone(), state[1][b:b + 1].clone())
+    return state[b:b + 1].clone()

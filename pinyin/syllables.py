@@ -2,7 +2,7 @@
 
 Everything the segmentor needs to know about spelling lives here: which strings are
 syllables, which are initials that may stand for a whole syllable (`zgrm`), which are
-prefixes of a syllable still being typed (`zhon`), and the fuzzy pairs of DESIGN.md.
+prefixes of a syllable still being typed (`zhon`), and the fuzzy pairs of docs/DESIGN.md.
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ _INITIAL_SET = frozenset(INITIALS)
 _ID = {s: i for i, s in enumerate(SYLLABLES)}
 _PREFIXES = frozenset(s[:i] for s in SYLLABLES for i in range(1, len(s) + 1))
 
-# Fuzzy pairs of DESIGN.md: a user who does not distinguish them may type either side.
+# Fuzzy pairs of docs/DESIGN.md: a user who does not distinguish them may type either side.
 FUZZY_PAIRS: dict[str, tuple[str, str]] = {
     "z/zh": ("z", "zh"),
     "c/ch": ("c", "ch"),

@@ -74,7 +74,7 @@ class ImeBridge(QObject):
 
     `engine`: the shared Engine. `window`: the CandidateWindow to drive (one is made if None).
     `recorder`: when set, every unit committed from candidates is appended to its typing log
-    with its keys and left context (TYPING_LOG.md); raw commits (Enter) are not recorded.
+    with its keys and left context (docs/TYPING_LOG.md); raw commits (Enter) are not recorded.
     """
 
     preedit_changed = pyqtSignal(str)  # the composition to show inline ("" when none)

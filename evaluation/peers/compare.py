@@ -1,7 +1,7 @@
 """`python main.py compare LOG`: our engine and the peer IMEs on the same typing log.
 
 Every system sees the same records; P@k and char accuracy come from `evaluation.metrics` (the
-code `replay` uses). Our engine is driven by the simulated user of TYPING_LOG.md; a peer
+code `replay` uses). Our engine is driven by the simulated user of docs/TYPING_LOG.md; a peer
 is asked for its candidates for the whole key string, and with `--learn` it is then shown
 the committed text so it can learn from the same picks (`PeerProcess.learn`).
 """

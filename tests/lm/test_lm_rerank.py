@@ -52,6 +52,32 @@ def test_a_fresh_start_reads_the_last_characters(reranker: NeuralReranker) -> No
 
 
 
+def test_the_prefix_trie_scores_as_one_batch_does(reranker: NeuralReranker) -> None:
+    """The CPU path (shared prefixes run once, one character per row) gives the numbers of
+    the one-batch path, and a second keystroke runs only the prefixes it has not seen."""
+    h = reranker.start("我们今天")
+    rare = next(chr(c) for c in range(0x4E00, 0x9FFF) if chr(c) not in reranker.vocab.chars)
+    texts = ["去公园", "去公园玩", "去工作", "", "去", "趣" + rare + "园", "去公园玩"]
+    before = reranker.candidate_tokens
+    trie = reranker.logp(h, texts)
+    # distinct prefixes one shorter than a text: 去, 去公, 去公园, 去工, 趣, 趣?
+    assert reranker.candidate_tokens - before == 6
+    assert trie == pytest.approx(reranker._logp_batch(h, texts), abs=2e-3)
+    before = reranker.candidate_tokens
+    again = reranker.logp(h, ["去公园玩耍", "去工作"])
+    assert reranker.candidate_tokens - before == 1  # only 去公园玩 is new
+    assert again == pytest.approx(reranker._logp_batch(h, ["去公园玩耍", "去工作"]), abs=2e-3)
+
+
+def test_the_prefix_cache_is_bounded(reranker: NeuralReranker) -> None:
+    from lm.rerank import PREFIX_CACHE
+
+    h = reranker.start("")
+    texts = ["".join(chr(0x4E00 + 37 * i + j) for j in range(6)) for i in range(60)]
+    reranker.logp(h, texts)
+    assert len(h.prefixes) <= PREFIX_CACHE
+
+
 def test_a_character_outside_the_vocabulary_costs(reranker: NeuralReranker) -> None:
     rare = next(chr(c) for c in range(0x4E00, 0x9FFF) if chr(c) not in reranker.vocab.chars)
     common, odd = reranker.logp(reranker.start(), ["我是中国人", "我是中国" + rare])
