@@ -166,15 +166,21 @@ class NeuralReranker:
         return torch.where(lengths > 0, out, torch.zeros_like(out)).tolist()
 
 
-def _stack(states: list) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
-    """Batch-1 layer states (a KDA state, or an attention window's (keys, values)) as one."""
-    if isinstance(states[0], tuple):
-        return (torch.cat([s[0] for s in states]), torch.cat([s[1] for s in states]))
+def _stack(states: list):
+    """Batch-1 layer states as one batch: a tensor (a KDA state), or a tuple of them (an
+    attention window's keys and values; a layer's convolution windows), or None."""
+    first = states[0]
+    if first is None:
+        return None
+    if isinstance(first, tuple):
+        return tuple(_stack([s[i] for s in states]) for i in range(len(first)))
     return torch.cat(states)
 
 
 def _row(state, b: int):
     """Row b of a batched layer state, batch 1 (a copy: the batch may then be freed)."""
+    if state is None:
+        return None
     if isinstance(state, tuple):
-        return (state[0][b:b + 1].clone(), state[1][b:b + 1].clone())
+        return tuple(_row(s, b) for s in state)
     return state[b:b + 1].clone()
