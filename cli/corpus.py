@@ -112,9 +112,8 @@ def _print_manifest(m: dict, out: Path) -> None:
     rows = [("source", "domain", "version", "Han kept", "lines", "dev/test docs",
              "decontam", "cleaning", "licence (DATA.md)")]
     for s in m["sources"]:
-        ver = ",".join(sorted({p["version"] for p in s.get("packages", [])})) or "-"
-        if len(ver) > 16:
-            ver = f"{len(s['packages'])} packages"
+        pkgs = s.get("packages", [])
+        ver = pkgs[0]["version"] if len(pkgs) == 1 else f"{len(pkgs)} packages" if pkgs else "-"
         if "skipped" in s:
             rows.append((s["name"], s["domain"], ver, "skipped", "", "", "", "",
                          s["skipped"][:60]))

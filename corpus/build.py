@@ -27,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from corpus.clean import clean_unit, count_han, dedup_key
+from corpus.clean import ToSimplified, clean_unit, count_han, dedup_key
 from corpus.decontam import HASHES, Decontaminator
 from corpus.fetch import (
     LICENCE_PATTERNS,
@@ -98,8 +98,9 @@ def is_built(corpus_dir: Path, key: str | None = None) -> bool:
 
 
 def load_t2s(fetcher) -> tuple[Callable[[str], str] | None, dict]:
-    """OpenCC's t2s converter: the installed `opencc`, else its wheel from the local index
-    (downloaded and unpacked into the download cache). None, and why, when neither is had."""
+    """Traditional → Simplified (`ToSimplified`) with OpenCC: the installed `opencc`, else
+    its wheel from the local index (downloaded and unpacked into the download cache).
+    None, and why, when neither is had."""
     try:
         import opencc  # type: ignore[import-not-found]
     except ImportError:
@@ -124,11 +125,13 @@ def load_t2s(fetcher) -> tuple[Callable[[str], str] | None, dict]:
         except ImportError as e:
             return None, {"converter": None, "missing": f"opencc wheel does not load: {e}"}
     try:
-        conv = opencc.OpenCC("t2s")
+        t2s, s2t = opencc.OpenCC("t2s"), opencc.OpenCC("s2t")
     except Exception as e:  # a broken install: say so, build without
         return None, {"converter": None, "missing": f"opencc t2s: {e}"}
     version = getattr(opencc, "__version__", "?")
-    return conv.convert, {"converter": f"opencc {version} t2s"}
+    return ToSimplified(t2s.convert, s2t.convert), {
+        "converter": f"opencc {version} t2s, on lines with more Traditional-only than "
+                     "Simplified-only characters (s2t tells them apart)"}
 
 
 # ---- the build -----------------------------------------------------------------------------
@@ -148,7 +151,7 @@ class _SourceResult:
     archives: list[tuple[Package, Archive]] = field(default_factory=list)
     skipped_packages: list[tuple[Package, str]] = field(default_factory=list)
     skipped: str | None = None
-    licences: list[str] = field(default_factory=list)
+    licences: dict[str, list[str]] = field(default_factory=dict)  # what each package states
     docs: list[_Kept] = field(default_factory=list)
     splits: list[str] = field(default_factory=list)
     raw_lines: int = 0
@@ -199,11 +202,10 @@ def _fetch(sources: tuple[Source, ...], fetcher, bar) -> list[_SourceResult]:
 def _process(r: _SourceResult, t2s, decon: Decontaminator, seen: set[str]) -> None:
     s = r.source
     files: dict[str, bytes] = {}
-    for _pkg, arch in r.archives:
+    for pkg, arch in r.archives:
         got = arch.read(s.members + LICENCE_PATTERNS)
         members = {k: v for k, v in got.items() if _is_member(k, s.members)}
-        lic = licences_of({k: v for k, v in got.items() if k not in members})
-        r.licences.extend(x for x in lic if x not in r.licences)
+        r.licences[pkg.name] = licences_of({k: v for k, v in got.items() if k not in members})
         files.update(members)
     if not files:
         r.skipped = "no member matches " + ", ".join(s.members)
@@ -247,10 +249,12 @@ def _tally(r: _SourceResult, split: str) -> tuple[int, int, int]:
 def _source_entry(r: _SourceResult) -> dict:
     s = r.source
     e: dict = {"name": s.name, "domain": s.domain, "licence": s.licence}
-    if r.licences:
-        e["licences_stated_by_packages"] = r.licences
-    e["packages"] = [{"registry": p.registry, "name": p.name, "version": a.version,
-                      "file": a.label, "sha256": a.sha256} for p, a in r.archives]
+    e["packages"] = []
+    for p, a in r.archives:
+        e["packages"].append({"registry": p.registry, "name": p.name, "version": a.version,
+                              "file": a.label, "sha256": a.sha256})
+        if r.licences.get(p.name):
+            e["packages"][-1]["licences_in_package"] = r.licences[p.name]
     if r.skipped_packages:
         e["skipped_packages"] = [{"package": str(p), "reason": why}
                                  for p, why in r.skipped_packages]

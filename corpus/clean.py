@@ -13,7 +13,8 @@ ordinary prose in a man page about printf):
 5. Normalisation: control, format and private-use characters and emoji removed; full-width
    letters and digits made ASCII (full-width punctuation is kept: it is the text's own);
    whitespace collapsed.
-6. Traditional → Simplified (when a converter is given; OpenCC `t2s`).
+6. Traditional → Simplified (when a converter is given: `ToSimplified`, OpenCC `t2s` for
+   the lines that are Traditional).
 7. A line keeps at least `MIN_HAN` Han characters making up `MIN_HAN_RATIO` of its visible
    characters (option lists, code and untranslated English go).
 
@@ -32,6 +33,8 @@ from dataclasses import dataclass
 __all__ = [
     "CleanRules",
     "Cleaned",
+    "ToSimplified",
+    "join_plain_wraps",
     "clean_unit",
     "clean_line",
     "count_han",
@@ -52,6 +55,8 @@ HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 _CJK = r"\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef"
 _WRAP = re.compile(rf"(?<=[{_CJK}])[ \t]*\n\s*(?=[{_CJK}])")
 _SPACE = re.compile(r"\s+")
+_CJK_CHAR = re.compile(rf"[{_CJK}]")
+_STOP = re.compile(r"[。！？；：…」』”）]")  # a line ending here ends a sentence, not a wrap
 
 # Wesnoth's help markup: <header>text='标题'</header>, <ref>dst='x' text='单位'</ref>
 _TEXT_ATTR = re.compile(r"<([A-Za-z]+)>[^<>]*?\btext='([^']*)'[^<>]*</\1>")
@@ -110,6 +115,52 @@ class Cleaned:
     converted: bool = False  # Traditional → Simplified changed it
 
 
+class ToSimplified:
+    """Traditional → Simplified for the lines that are Traditional, and only those.
+
+    OpenCC's t2s also rewrites characters that are right in Simplified text (人名 萧乾 →
+    萧干, 三塚 → 三冢), so a line is converted only when it has more characters that exist
+    in Traditional alone (`t2s` changes them) than characters that exist in Simplified alone
+    (`s2t` changes them): 我是個老師 is converted, 王丙乾等参加了会见 is not.
+    `t2s`/`s2t` convert strings (OpenCC's `convert`); characters are looked up once.
+    """
+
+    def __init__(self, t2s: Callable[[str], str], s2t: Callable[[str], str]) -> None:
+        self._t2s, self._s2t = t2s, s2t
+        self._kind: dict[str, int] = {}  # +1 Traditional only, -1 Simplified only, 0 both
+
+    def _char(self, c: str) -> int:
+        k = self._kind.get(c)
+        if k is None:
+            k = (self._t2s(c) != c) - (self._s2t(c) != c)
+            self._kind[c] = k
+        return k
+
+    def is_traditional(self, line: str) -> bool:
+        return sum(self._char(c) for c in HAN.findall(line)) > 0
+
+    def __call__(self, line: str) -> str:
+        simple = self._t2s(line)
+        if simple == line:  # no Traditional-only character: most lines, at one call
+            return line
+        return simple if self.is_traditional(line) else line
+
+
+def join_plain_wraps(lines: list[str]) -> list[str]:
+    """Lines of pre-formatted plain text (a fortune) with their hard wraps undone: a line
+    ending in a CJK character joins the next when that starts with one (`MIME 类` + `型。`);
+    any other break stays (code, lists, verse with punctuation at the ends)."""
+    out: list[str] = []
+    for line in lines:
+        s = line.strip()
+        if out and out[-1] and s and _CJK_CHAR.match(out[-1][-1]) and _CJK_CHAR.match(s[0]) \
+                and not _STOP.match(out[-1][-1]):
+            out[-1] += s
+        else:
+            out.append(s)
+    return [s for s in out if s]
+
+
 def count_han(text: str) -> int:
     return len(HAN.findall(text))
 
@@ -159,6 +210,8 @@ def strip_accelerators(text: str) -> str:
 
 def normalize(text: str) -> str:
     text = _EMOJI.sub("", text.translate(_FULLWIDTH_ALNUM))
+    if text.isprintable():  # nothing of the categories below (and no tab or line break)
+        return _SPACE.sub(" ", text).strip()
     out = []
     for c in text:
         cat = unicodedata.category(c)

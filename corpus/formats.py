@@ -23,7 +23,7 @@ import sqlite3
 import struct
 from html.parser import HTMLParser
 
-from corpus.clean import join_wrapped
+from corpus.clean import join_plain_wraps, join_wrapped
 
 __all__ = [
     "parse_mo",
@@ -131,6 +131,43 @@ def _roff_args(rest: str) -> list[str]:
     return args
 
 
+_MDOC = re.compile(r"^[A-Z][a-z]$")  # mdoc (BSD) macros: .Pa, .Dq, .Fl …
+_MDOC_SILENT = frozenset("Dd Dt Os Bl El Bd Ed Pp Lp Ek Bk Ns Sm Bf Ef Rs Re Ux Bx At".split())
+_MDOC_QUOTES = {"Dq": ("“", "”"), "Sq": ("‘", "’"), "Qq": ('"', '"'), "Pq": ("(", ")"),
+                "Op": ("[", "]")}
+
+
+def _mdoc_text(args: list[str], req: str) -> str:
+    """The words of an mdoc line: nested macro names dropped, `Fl x` as -x, `Xr ls 1` as
+    ls(1), quoting macros as quotes."""
+    words: list[str] = []
+    opened: list[str] = []
+    macro = req
+    i = 0
+    while i < len(args):
+        a = args[i]
+        if _MDOC.match(a):
+            macro = a
+            if a in _MDOC_QUOTES:
+                words.append(_MDOC_QUOTES[a][0])
+                opened.append(_MDOC_QUOTES[a][1])
+            i += 1
+            continue
+        if macro == "Xr" and i + 1 < len(args) and args[i + 1].isdigit():
+            words.append(f"{a}({args[i + 1]})")
+            i += 2
+            continue
+        words.append("-" + a if macro == "Fl" else a)
+        i += 1
+    if req in _MDOC_QUOTES:
+        words.insert(0, _MDOC_QUOTES[req][0])
+        opened.append(_MDOC_QUOTES[req][1])
+    text = " ".join(words)
+    for close in reversed(opened):
+        text += close
+    return re.sub(r"([“‘(\[]) ", r"\1", text)
+
+
 def roff_unescape(text: str) -> str:
     def esc(m: re.Match[str]) -> str:
         if m.group(1) is not None:
@@ -185,6 +222,14 @@ def roff_paragraphs(source: str) -> list[str]:
             if req in ("TP", "TQ"):
                 tag_next = True
                 continue
+            if _MDOC.match(req) and req not in _TEXT_MACROS:
+                if req not in _MDOC_SILENT:
+                    text = _mdoc_text(_roff_args(rest), req)
+                    if text:
+                        buf.append(text)
+                    if req in ("It", "Nd"):
+                        flush()
+                continue
             if req in _TEXT_MACROS:
                 args = _roff_args(rest)
                 if req == "IP":
@@ -213,7 +258,7 @@ _BLOCK = frozenset(
     "p div br li ul ol dl dt dd tr td th table h1 h2 h3 h4 h5 h6 pre title blockquote "
     "section article caption figcaption hr center "
     # Mallard
-    "desc item steps list terms tree links note screen code cell row synopsis quote".split()
+    "desc item steps list terms tree links note screen cell row synopsis quote".split()
 )
 _SKIP = frozenset(
     "script style head nav aside header footer noscript svg math template "
@@ -275,23 +320,37 @@ def html_paragraphs(text: str) -> list[str]:
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
+_BOX = re.compile(r"[\u2500-\u257f]")
+
+
 def fortune_entries(text: str) -> list[str]:
-    """Entries of a fortune file, each with its line breaks (the cleaner splits them)."""
-    entries, cur = [], []
-    for line in _ANSI.sub("", text).splitlines():
+    """Entries of a fortune file, each one unit with a line per line of text: hard wraps
+    undone (`join_plain_wraps`), table rows (box-drawing characters) left out."""
+    entries: list[str] = []
+    cur: list[str] = []
+
+    def flush() -> None:
+        lines = join_plain_wraps([ln for ln in cur if not _BOX.search(ln)])
+        if lines:
+            entries.append("\n".join(lines))
+        cur.clear()
+
+    for line in _ANSI.sub("", text).split("\n"):
         if line.strip() == "%":
-            if cur:
-                entries.append("\n".join(cur).strip())
-            cur = []
+            flush()
+        elif not line.strip():
+            cur.append("")  # a paragraph break: no wrap is undone across it
         else:
             cur.append(line)
-    if cur and "\n".join(cur).strip():
-        entries.append("\n".join(cur).strip())
-    return [e for e in entries if e]
+    flush()
+    return entries
 
 
 def sqlite_rows(data: bytes, table: str, columns: tuple[str, ...]) -> list[tuple]:
     """Rows of `table` (those `columns`) in rowid order, from a database file's bytes."""
+    if data[:16] == b"SQLite format 3\x00" and data[18:20] == b"\x02\x02":
+        # a WAL-mode file: as a legacy-journal one it deserializes (the content is the same)
+        data = data[:18] + b"\x01\x01" + data[20:]
     db = sqlite3.connect(":memory:")
     try:
         db.deserialize(data)
