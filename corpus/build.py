@@ -223,7 +223,7 @@ def _process(r: _SourceResult, t2s, decon: Decontaminator, seen: set[str]) -> No
                 r.converted += c.converted
                 if c.line is None:
                     r.dropped[c.reason or "?"] += 1
-                elif decon(c.line):
+                elif decon(c.line) or (c.before is not None and decon(c.before)):
                     r.decontaminated += 1
                 else:
                     key = dedup_key(c.line)

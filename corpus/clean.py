@@ -113,6 +113,7 @@ class Cleaned:
     line: str | None
     reason: str | None = None  # "placeholder" | "little_han"
     converted: bool = False  # Traditional → Simplified changed it
+    before: str | None = None  # the line before that conversion (when converted)
 
 
 class ToSimplified:
@@ -233,16 +234,16 @@ def clean_line(raw: str, rules: CleanRules = CleanRules(),
     if rules.accelerators:
         text = strip_accelerators(text)
     text = normalize(text)
-    converted = False
+    before = None
     if t2s is not None and text:
         simple = t2s(text)
-        converted = simple != text
-        text = simple
+        if simple != text:
+            before, text = text, simple
     han = count_han(text)
     visible = sum(1 for c in text if not c.isspace())
     if han < MIN_HAN or han < MIN_HAN_RATIO * visible:
-        return Cleaned(None, "little_han", converted)
-    return Cleaned(text, None, converted)
+        return Cleaned(None, "little_han", before is not None, before)
+    return Cleaned(text, None, before is not None, before)
 
 
 def clean_unit(unit: str, rules: CleanRules = CleanRules(),

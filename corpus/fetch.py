@@ -337,4 +337,4 @@ class StaticFetcher:
         try:
             return self.archives[pkg.name]
         except KeyError:
-            raise FetchError(f"{pkg} is not available") from None
+            raise FetchError("not available") from None
