@@ -152,6 +152,7 @@ class _SourceResult:
     skipped_packages: list[tuple[Package, str]] = field(default_factory=list)
     skipped: str | None = None
     licences: dict[str, list[str]] = field(default_factory=dict)  # what each package states
+    members: dict[str, int] = field(default_factory=dict)  # files read from each package
     docs: list[_Kept] = field(default_factory=list)
     splits: list[str] = field(default_factory=list)
     raw_lines: int = 0
@@ -206,6 +207,7 @@ def _process(r: _SourceResult, t2s, decon: Decontaminator, seen: set[str]) -> No
         got = arch.read(s.members + LICENCE_PATTERNS)
         members = {k: v for k, v in got.items() if _is_member(k, s.members)}
         r.licences[pkg.name] = licences_of({k: v for k, v in got.items() if k not in members})
+        r.members[pkg.name] = len(members)
         files.update(members)
     if not files:
         r.skipped = "no member matches " + ", ".join(s.members)
@@ -253,6 +255,8 @@ def _source_entry(r: _SourceResult) -> dict:
     for p, a in r.archives:
         e["packages"].append({"registry": p.registry, "name": p.name, "version": a.version,
                               "file": a.label, "sha256": a.sha256})
+        if p.name in r.members:
+            e["packages"][-1]["files_read"] = r.members[p.name]
         if r.licences.get(p.name):
             e["packages"][-1]["licences_in_package"] = r.licences[p.name]
     if r.skipped_packages:

@@ -240,7 +240,8 @@ GETTEXT_PACKAGES = (
     "coreutils", "tar", "grep", "sed", "findutils", "diffutils", "wget", "bash", "dpkg",
     "apt", "libc-l10n", "gnupg-l10n", "git", "vlc-l10n", "libgtk-3-common", "nautilus-data",
     "gnome-control-center-data", "gedit-common", "evince-common", "libreoffice-l10n-zh-cn",
-    "filezilla-common", "transmission-common", "thunar-data", "xfce4-settings",
+    "filezilla-common", "transmission-gtk", "thunar-data", "xfce4-settings", "gimp-data",
+    "inkscape", "audacity-data",
 )
 WESNOTH_PACKAGES = ("wesnoth-1.16-data",) + tuple(
     f"wesnoth-1.16-{c}" for c in

@@ -83,7 +83,7 @@ def test_manifest_counts(tmp_path):
     assert game["licence"] == "GPL-2+"
     assert game["packages"] == [{"registry": "debian", "name": "demo-game", "version": "3.0",
                                  "file": "demo-game_3.0_all.deb",
-                                 "sha256": game["packages"][0]["sha256"]}]
+                                 "sha256": game["packages"][0]["sha256"], "files_read": 1}]
     tatoeba = by["tatoeba"]
     assert tatoeba["lines"]["total"] == 120  # 119 + 1 sentences, each once
     man = by["man"]
