@@ -6,7 +6,7 @@ PIP    := $(PY) -m pip
 STAMP  := $(VENV)/.installed
 DEMO   := out/demo
 
-.PHONY: setup system-deps lexicon demo test lint clean
+.PHONY: setup system-deps ibus-deps lexicon demo test lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,25 @@ system-deps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PKGS) >/dev/null; \
 	else echo "system-deps: not root: install $(SYSTEM_PKGS) for the UI screenshot test"; fi
 
+# The system input method (ui/ibus): IBus, its GTK3 module and introspection data, a D-Bus
+# session bus, xdotool for the end-to-end test, and PyGObject in the venv, built against
+# Debian 12's GLib 2.74 (3.51 and later need GLib 2.80; docs/IBUS.md). Debian packages only
+# when missing and only as root; PyGObject only where its build headers are installed.
+IBUS_PKGS := ibus gir1.2-ibus-1.0 ibus-gtk3 gir1.2-gtk-3.0 python3-gi dbus-bin dbus-daemon \
+	xvfb xdotool fonts-noto-cjk libgirepository1.0-dev libcairo2-dev pkg-config
+PYGOBJECT := pygobject>=3.42,<3.51
+
+ibus-deps: setup
+	@if dpkg -s $(IBUS_PKGS) >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    --no-install-recommends $(IBUS_PKGS) >/dev/null; \
+	else echo "ibus-deps: not root: install $(IBUS_PKGS) for the IBus engine and its tests"; fi
+	@if $(PY) -c "import gi" 2>/dev/null; then :; \
+	elif pkg-config --exists gobject-introspection-1.0 cairo 2>/dev/null; then \
+	  $(PIP) install -q "$(PYGOBJECT)"; \
+	else echo "ibus-deps: PyGObject not installed (needs libgirepository1.0-dev libcairo2-dev)"; fi
+
 lexicon: setup
 	$(PY) main.py lexicon build
 
@@ -40,7 +59,7 @@ demo: lexicon
 	$(PY) main.py replay $(DEMO)/sample.jsonl --json $(DEMO)/replay.json --plot $(DEMO)/replay.png
 	@echo "demo: summary in $(DEMO)/replay.json, plot in $(DEMO)/replay.png"
 
-test: setup system-deps
+test: setup system-deps ibus-deps
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -q
 

@@ -56,6 +56,11 @@ class Config:
     # torch threads the neural LM may use (1–64): an input method shares the CPU with the
     # application being typed into, so one thread unless the user asks for more
     threads: int = 1
+    # the system input method (ui/ibus): candidates in our Qt window at the cursor, or in
+    # IBus's own lookup table ("ibus": what GNOME on Wayland draws); what focus out does
+    # with a composition: commit it as typed, keep it for the focus's return, or cancel it
+    candidate_window: str = "qt"
+    focus_out: str = "commit"
 
     def with_(self, **kw) -> Config:
         return replace(self, **kw)
@@ -126,6 +131,8 @@ SCHEMA: dict[str, Setting] = {
     "sentence_slots": Setting("int", 1, 10),
     "chinese_punctuation": _BOOL,
     "threads": Setting("int", 1, 64),
+    "candidate_window": Setting("choice", choices=("qt", "ibus")),
+    "focus_out": Setting("choice", choices=("commit", "keep", "cancel")),
 }
 assert set(SCHEMA) == {f.name for f in fields(Config)}, "every Config field has a Setting"
 

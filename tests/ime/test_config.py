@@ -228,3 +228,22 @@ def test_the_command_line_prints_one_line_and_exits_2(tmp_path: Path,
     err = capsys.readouterr().err
     assert err == f"error: {path}:3: learning = \"no\": expected true or false (a TOML " \
                   "boolean, unquoted)\n"
+
+
+# ---- the system input method's settings (issue 13) ----------------------------------------------
+
+
+def test_the_ibus_settings_load_update_and_refuse_other_values(tmp_path: Path) -> None:
+    assert (Config().candidate_window, Config().focus_out) == ("qt", "commit")
+    path = tmp_path / "config.toml"
+    path.write_text('candidate_window = "ibus"\nfocus_out = "keep"\n', encoding="utf-8")
+    assert (load_config(path).candidate_window, load_config(path).focus_out) == ("ibus", "keep")
+    update_config_file({"candidate_window": "qt", "focus_out": "cancel"}, path)
+    assert (load_config(path).candidate_window, load_config(path).focus_out) == ("qt", "cancel")
+    for line, expected in (('candidate_window = "gtk"', 'one of "qt", "ibus"'),
+                           ("focus_out = true", 'one of "commit", "keep", "cancel"')):
+        path.write_text(line + "\n", encoding="utf-8")
+        with pytest.raises(ConfigError, match=expected):
+            load_config(path)
+    with pytest.raises(ConfigError):
+        Config(candidate_window="tk").validate()
