@@ -241,11 +241,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     from cli.compare import add_compare_command
     from cli.corpus import add_corpus_command
+    from cli.ibus import add_ibus_command
     from cli.lm import add_lm_commands
     from cli.ui import add_ui_command
 
     add_compare_command(sub)
     add_corpus_command(sub)
+    add_ibus_command(sub)
     add_lm_commands(sub)
     add_ui_command(sub)
     add_common_options(p)
