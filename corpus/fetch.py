@@ -139,18 +139,38 @@ class TarArchive:
             return _tar_members(tf, patterns, strip=1)
 
 
-def _ar_members(data: bytes) -> dict[str, bytes]:
-    if data[:8] != b"!<arch>\n":
+def _ar_index(f) -> dict[str, tuple[int, int]]:
+    """{member name: (offset, size)} of an `ar` archive (a .deb's container)."""
+    if f.read(8) != b"!<arch>\n":
         raise ValueError("not a Debian package (no ar header)")
     out, pos = {}, 8
-    while pos + 60 <= len(data):
-        head = data[pos: pos + 60]
+    while True:
+        head = f.read(60)
+        if len(head) < 60:
+            return out
         name = head[:16].decode("ascii", "replace").strip().rstrip("/")
         size = int(head[48:58].decode("ascii").strip())
-        pos += 60
-        out[name] = data[pos: pos + size]
-        pos += size + (size & 1)
-    return out
+        out[name] = (pos + 60, size)
+        pos += 60 + size + (size & 1)
+        f.seek(pos)
+
+
+class _Slice(io.RawIOBase):
+    """`size` bytes of an open file from `offset`: a member streamed, not loaded."""
+
+    def __init__(self, f, offset: int, size: int) -> None:
+        self._f, self._left = f, size
+        f.seek(offset)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:
+        n = min(len(b), self._left)
+        data = self._f.read(n)
+        b[: len(data)] = data
+        self._left -= len(data)
+        return len(data)
 
 
 class DebArchive:
@@ -160,29 +180,34 @@ class DebArchive:
     def __init__(self, path: Path) -> None:
         self.path, self.label = path, path.name
         self.sha256 = _sha256_file(path)
-        members = _ar_members(path.read_bytes())
         self.version = "?"
-        control = next((v for k, v in members.items() if k.startswith("control.tar")), None)
-        if control is not None:
-            with tarfile.open(fileobj=io.BytesIO(control), mode="r:*") as tf:
-                text = _tar_members(tf, ("control",)).get("control", b"").decode("utf-8", "replace")
-            m = re.search(r"^Version:\s*(\S+)", text, re.MULTILINE)
-            if m:
-                self.version = m.group(1)
+        with open(path, "rb") as f:
+            index = _ar_index(f)
+            name = next((k for k in index if k.startswith("control.tar")), None)
+            if name is not None:
+                f.seek(index[name][0])
+                blob = f.read(index[name][1])
+                with tarfile.open(fileobj=io.BytesIO(blob), mode="r:*") as tf:
+                    text = _tar_members(tf, ("control",)).get("control", b"").decode(
+                        "utf-8", "replace")
+                m = re.search(r"^Version:\s*(\S+)", text, re.MULTILINE)
+                if m:
+                    self.version = m.group(1)
 
     def read(self, patterns: tuple[str, ...]) -> dict[str, bytes]:
-        members = _ar_members(self.path.read_bytes())
-        name = next((k for k in members if k.startswith("data.tar")), None)
-        if name is None:
-            raise ValueError(f"{self.path.name}: no data tarball")
-        if name.endswith(".zst"):
-            r = subprocess.run(["dpkg-deb", "--fsys-tarfile", str(self.path)],
-                               capture_output=True, check=True)
-            blob, mode = r.stdout, "r:"
-        else:
-            blob, mode = members[name], "r|*"
-        with tarfile.open(fileobj=io.BytesIO(blob), mode=mode) as tf:
-            return _tar_members(tf, patterns)
+        with open(self.path, "rb") as f:
+            index = _ar_index(f)
+            name = next((k for k in index if k.startswith("data.tar")), None)
+            if name is None:
+                raise ValueError(f"{self.path.name}: no data tarball")
+            if name.endswith(".zst"):  # Python's tarfile reads no zstd (before 3.14)
+                r = subprocess.run(["dpkg-deb", "--fsys-tarfile", str(self.path)],
+                                   capture_output=True, check=True)
+                with tarfile.open(fileobj=io.BytesIO(r.stdout), mode="r:") as tf:
+                    return _tar_members(tf, patterns)
+            stream = io.BufferedReader(_Slice(f, *index[name]), 1 << 20)
+            with tarfile.open(fileobj=stream, mode="r|*") as tf:
+                return _tar_members(tf, patterns)
 
 
 class InstalledArchive:
