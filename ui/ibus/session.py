@@ -195,6 +195,7 @@ class Service:
             self.recorder = TypingLogRecorder(self.log_path or data_dir() / "typing-log.jsonl")
         self.trace("ready", seconds=round(seconds, 3), lm=engine.reranking)
         for s in list(self.sessions):
+            s._ensure_processor()
             s.refresh_properties()
         return False  # GLib.idle_add: run once
 
@@ -334,7 +335,7 @@ class Session:
         self.focused = True
         self.service.focused = self
         self._anchor = None  # the window may have moved while it was away
-        if self.processor is not None:
+        if self._ensure_processor() is not None:
             self.processor.interrupt()
         self.refresh_properties()
         if self.composing:  # a composition kept over a focus out ("keep")
