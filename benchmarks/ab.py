@@ -58,8 +58,8 @@ def main() -> int:
                       file=sys.stderr, flush=True)
     report = {"machine": cpu_model(), "date": time.strftime("%Y-%m-%d"), "busy": args.busy,
               "rounds": args.rounds, "other": str(other), "logs": {}}
-    print(f"| log | metrics equal | P@1 other / this | p50 ms other / this (ratio) | "
-          f"p95 ms other / this (ratio) |\n|---|---|---|---|---|")
+    print("| log | metrics equal | P@1 other / this | p50 ms other / this (ratio) | "
+          "p95 ms other / this (ratio) |\n|---|---|---|---|---|")
     for name in runs["this"][0]["logs"]:
         a = [x["logs"][name] for x in runs["other"]]
         b = [x["logs"][name] for x in runs["this"]]

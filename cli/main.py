@@ -33,6 +33,8 @@ def cmd_convert(args) -> int:
     from ime.segmentor import validate_keys
 
     for keys in args.keys:
+        if not keys:
+            raise CliError("convert: an empty key string (give the pinyin to convert)")
         validate_keys(keys)
     engine = engine_from_args(args, learn=False)
     for keys in args.keys:
@@ -123,6 +125,8 @@ def cmd_make_log(args) -> int:
     from evaluation.typing_log import make_log, write_log
 
     src = Path(args.text)
+    if src.exists() and not src.is_file():
+        raise CliError(f"{src}: not a regular file (a directory, FIFO or device is not read)")
     try:
         text = src.read_text(encoding="utf-8")
     except FileNotFoundError:

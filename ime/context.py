@@ -21,9 +21,14 @@ from ime.segmentor import validate_keys
 if TYPE_CHECKING:
     from ime.engine import Composition, Engine
 
-__all__ = ["InputContext", "MAX_CONTEXT"]
+__all__ = ["InputContext", "MAX_CONTEXT", "MAX_KEYS"]
 
 MAX_CONTEXT = 64  # characters of left context kept (docs/TYPING_LOG.md)
+# keys decoded at once: past it, the best sentence's first words are taken as picks (as if the
+# user had chosen them) until half are left, and decoding goes on after them, so a
+# keystroke's work stays bounded however long the composition grows (no dev-log clause is
+# this long)
+MAX_KEYS = 128
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +105,11 @@ class InputContext:
         return self._selections[-1].end if self._selections else 0
 
     @property
+    def picked(self) -> str:
+        """The text of the pieces picked so far in this composition."""
+        return "".join(s.pick.text for s in self._selections)
+
+    @property
     def remaining(self) -> str:
         return self._keys[self.offset:]
 
@@ -109,10 +119,36 @@ class InputContext:
         """Append keys (`a-z` and `'`); raises InvalidKeysError for anything else."""
         validate_keys(keys)
         self._committed = ""
-        if keys:
-            self._keys += keys
+        i = 0
+        while i < len(keys):
+            room = MAX_KEYS - len(self.remaining)
+            if room <= 0:
+                self._pick_first_word()
+                continue
+            self._keys += keys[i:i + room]
+            i += room
             self._refresh()
         return self.state
+
+    def _pick_first_word(self) -> None:
+        """At MAX_KEYS: the best sentence's first words become picks (rank 0), until half the
+        keys are left; the next keystrokes decode incrementally again from there."""
+        start = self.offset
+        best = self.sentences[0].words if self.sentences else ()
+        if not self._selections:
+            self._prediction = best
+        end = 0
+        for w in best:
+            if len(self.remaining) - w.end < MAX_KEYS // 2 or w.end >= len(self.remaining):
+                break
+            pick = Pick(w.text, w.syllables, self._keys[start + end:start + w.end], 0,
+                        CandidateKind.WORD, (w,))
+            self._selections.append(_Selection(pick, start + w.end))
+            end = w.end
+        if end == 0:  # no word to take (cannot happen: words are short): the first letter
+            pick = Pick(self.remaining[0], (), self.remaining[0], 0, CandidateKind.RAW, ())
+            self._selections.append(_Selection(pick, start + 1))
+        self._refresh()
 
     def backspace(self) -> EngineState:
         """Delete the last key; with no keys left after the picks, undo the last pick."""

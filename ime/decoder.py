@@ -99,6 +99,7 @@ class Decoder:
         self.final_beam = final_beam
         self.per_history = per_history
         self.nbest = nbest
+        self.nodes_decoded = 0  # lattice nodes extended so far (what a keystroke costs)
 
     def decode(self, lattice: Lattice, start: Hashable | None = None,
                previous: DecodeState | None = None) -> tuple[list[Sentence], DecodeState]:
@@ -113,6 +114,7 @@ class Decoder:
             keep = reusable_nodes(previous.keys, keys)
             if keep > 1:
                 hyps, states = list(previous.hyps[:keep]), list(previous.states[:keep])
+        self.nodes_decoded += n + 1 - len(hyps)
         for j in range(len(hyps), n + 1):
             node = self._extend(lattice.words_to[j], hyps, states,
                                 self.final_beam if j == n else self.beam)

@@ -236,9 +236,13 @@ class Engine:
     # ---- conveniences ----------------------------------------------------------------------
 
     def convert(self, keys: str, context: str = "") -> list[Candidate]:
-        """All candidates for `keys` typed at once (no learning)."""
+        """All candidates for `keys` typed at once (no learning). Past MAX_KEYS keys the
+        words the context took on its own (ime.context) lead every candidate's text."""
         ctx = self.new_context(context)
         ctx.type(keys)
+        picked = ctx.picked
+        if picked:
+            return [replace(c, text=picked + c.text) for c in ctx.candidates]
         return list(ctx.candidates)
 
     def forget(self, text: str, syllables: tuple[str, ...] | None = None) -> int:

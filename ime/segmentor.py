@@ -115,6 +115,9 @@ class Segmentor:
         self.fuzzy = frozenset(fuzzy)
         self.typos = typos
         self.penalties = penalties or Penalties()
+        # edges leaving a node, by the keys they can read (see `_leaving`): a keystroke
+        # re-segments the whole composition, and this keeps it from re-deriving them
+        self._memo: dict[tuple[str, bool], tuple[tuple[str, int, EdgeKind, float], ...]] = {}
 
     def segment(self, keys: str) -> SyllableGraph:
         validate_keys(keys)
@@ -123,18 +126,35 @@ class Segmentor:
         raw: list[list[SyllableEdge]] = [[] for _ in range(n + 1)]
         for i in range(lead, n):
             if keys[i] != "'":
-                raw[i] = self._edges_at(keys, i)
-                if keys[i] not in _STARTS_A_SYLLABLE:
-                    # A letter no syllable starts with (i, u, v) is also passed through as
-                    # typed (`iii`), so that decoding never dies. The rule looks at the letter
-                    # alone: whether a longer edge leaves it depends on keys typed later, and
-                    # the edges ending at a node must not (`reusable_nodes`).
-                    raw[i].append(SyllableEdge(i, _skip_apostrophes(keys, i + 1), keys[i],
-                                               EdgeKind.RAW, self.penalties.raw))
+                raw[i] = self._leaving(keys, i)
         if lead:
             raw[0] = [replace(e, start=0) for e in raw[lead]] if lead < n else []
             raw[lead] = []
         return SyllableGraph(keys, tuple(tuple(es) for es in raw))
+
+    def _leaving(self, keys: str, i: int) -> list[SyllableEdge]:
+        """The edges leaving node i. They read keys[i:i + MAX_SYLLABLE_LEN + 1], the
+        apostrophes after it, and whether that reaches the end: memoised by exactly that."""
+        n = len(keys)
+        k = min(n, i + MAX_SYLLABLE_LEN + 1)
+        while k < n and keys[k] == "'":
+            k += 1
+        window = (keys[i:k], k == n)
+        rel = self._memo.get(window)
+        if rel is None:
+            if len(self._memo) > 20000:
+                self._memo.clear()
+            edges = self._edges_at(keys, i)
+            if keys[i] not in _STARTS_A_SYLLABLE:
+                # A letter no syllable starts with (i, u, v) is also passed through as typed
+                # (`iii`), so that decoding never dies. The rule looks at the letter alone:
+                # whether a longer edge leaves it depends on keys typed later, and the edges
+                # ending at a node must not (`reusable_nodes`).
+                edges.append(SyllableEdge(i, _skip_apostrophes(keys, i + 1), keys[i],
+                                          EdgeKind.RAW, self.penalties.raw))
+            rel = self._memo[window] = tuple((e.pattern, e.end - i, e.kind, e.penalty)
+                                             for e in edges)
+        return [SyllableEdge(i, i + d, p, kind, pen) for p, d, kind, pen in rel]
 
     def _edges_at(self, keys: str, i: int) -> list[SyllableEdge]:
         n, pen = len(keys), self.penalties

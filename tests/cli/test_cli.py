@@ -85,3 +85,34 @@ def test_console_types_picks_and_commits(tmp_path, tiny_cache):
     assert "committed: 你好" in r.stdout
     assert "[xian zai]" in r.stdout or "[xian'zai]" in r.stdout or "xian" in r.stdout
     assert "committed:" in r.stdout.split("committed: 你好", 1)[1]
+
+
+@pytest.mark.parametrize("args", [
+    ["convert", ""], ["console", "--page-size", "0"], ["console", "--page-size", "12"],
+    ["convert", "nihao", "--config", "/nonexistent/config.toml"],
+])
+def test_bad_arguments_exit_non_zero_with_one_line(tiny_cache, tmp_path, args):
+    r = subprocess.run([sys.executable, str(ROOT / "main.py"), "--cache-dir", str(tiny_cache),
+                        *args], input="", capture_output=True, text=True, timeout=120,
+                       env={**os.environ, "XDG_DATA_HOME": str(tmp_path / "d"),
+                            "XDG_CONFIG_HOME": str(tmp_path / "c")})
+    assert r.returncode == 2, r.stdout
+    assert r.stderr.startswith("error: ") and "Traceback" not in r.stderr
+
+
+def test_common_options_may_follow_the_subcommand(tiny_cache, tmp_path):
+    cfg = tmp_path / "config.toml"
+    cfg.write_text("page_size = 2\n")
+    r = subprocess.run([sys.executable, str(ROOT / "main.py"), "convert", "nihao",
+                        "--cache-dir", str(tiny_cache), "--config", str(cfg), "--top", "9"],
+                       capture_output=True, text=True, timeout=120,
+                       env={**os.environ, "XDG_DATA_HOME": str(tmp_path / "d")})
+    assert r.returncode == 0, r.stderr
+    assert "你好" in r.stdout
+    bad = tmp_path / "bad.toml"
+    bad.write_text("page_size = true\n")
+    r = subprocess.run([sys.executable, str(ROOT / "main.py"), "convert", "nihao",
+                        "--cache-dir", str(tiny_cache), "--config", str(bad)],
+                       capture_output=True, text=True, timeout=120,
+                       env={**os.environ, "XDG_DATA_HOME": str(tmp_path / "d")})
+    assert r.returncode == 2 and "page_size" in r.stderr  # the file after the subcommand is read

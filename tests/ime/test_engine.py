@@ -251,3 +251,57 @@ def test_incremental_equals_from_scratch_on_the_full_lexicon(full_engine) -> Non
         while ctx.keys != final:
             ctx.backspace()
         assert [c.text for c in ctx.candidates] == [c.text for c in full_engine.convert(final)]
+
+
+# ---- bounded work ----------------------------------------------------------------------------
+
+
+def test_a_long_composition_stays_bounded_and_commits_everything() -> None:
+    from ime.context import MAX_KEYS
+
+    e = engine()
+    ctx = e.new_context()
+    unit, text = "woshizhongguoren", "我是中国人"
+    per_key = []
+    for ch in unit * 40:  # 640 keys in one composition
+        before = e.decoder.nodes_decoded
+        ctx.type(ch)
+        per_key.append(e.decoder.nodes_decoded - before)
+        assert len(ctx.remaining) <= MAX_KEYS
+    assert max(per_key) <= MAX_KEYS + 1  # a re-decode after taking words, never more
+    late = per_key[-300:]
+    assert sum(late) / len(late) < 4  # flat: mostly the one or two new nodes
+    ctx.commit()
+    assert ctx.state.committed == text * 40
+
+
+def test_typing_many_keys_at_once_takes_the_same_path() -> None:
+    e = engine()
+    keys = "nihao" * 60
+    assert e.convert(keys)[0].text == "你好" * 60
+    ctx = e.new_context()
+    for ch in keys:
+        ctx.type(ch)
+    assert ctx.picked + ctx.candidates[0].text == e.convert(keys)[0].text
+
+
+def test_forgetting_the_highlighted_twice_leaves_candidates(engine_cache, tmp_path) -> None:
+    from ime.learner import open_learner
+    from ime.keys import KeyEvent, KeyProcessor
+
+    learner = open_learner(tmp_path / "user.db")
+    try:
+        e = Engine.load(Config(lm=False), engine_cache, learner=learner, progress=False)
+        p = KeyProcessor(e.new_context())
+        p.process(KeyEvent.of("a"))
+        first, second = (c.text for c in p.state.candidates[:2])
+        p.forget(0)
+        p.forget(0)
+        shown = [c.text for c in p.state.candidates]
+        assert shown and first not in shown and second not in shown
+        p.process(KeyEvent.of("a"))
+        p.process(KeyEvent("BackSpace"))
+        assert [c.text for c in p.state.candidates] == shown
+        assert [c.text for c in e.convert("a")] == [c.text for c in p.context.candidates]
+    finally:
+        learner.close()
