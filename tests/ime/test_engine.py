@@ -286,8 +286,8 @@ def test_typing_many_keys_at_once_takes_the_same_path() -> None:
 
 
 def test_forgetting_the_highlighted_twice_leaves_candidates(engine_cache, tmp_path) -> None:
-    from ime.learner import open_learner
     from ime.keys import KeyEvent, KeyProcessor
+    from ime.learner import open_learner
 
     learner = open_learner(tmp_path / "user.db")
     try:
