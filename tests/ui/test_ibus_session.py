@@ -117,14 +117,14 @@ class FakeClient:
 
     def __init__(self) -> None:
         self.committed: list[str] = []
-        self.preedits: list[tuple[str, int]] = []
+        self.preedits: list[tuple[str, int, bool]] = []
         self.props: list[list[Toggle]] = []
 
     def commit(self, text: str) -> None:
         self.committed.append(text)
 
-    def show_preedit(self, text: str, cursor: int) -> None:
-        self.preedits.append((text, cursor))
+    def show_preedit(self, text: str, cursor: int, commit_on_focus_out: bool) -> None:
+        self.preedits.append((text, cursor, commit_on_focus_out))
 
     def show_properties(self, toggles: list[Toggle]) -> None:
         self.props.append(toggles)
@@ -185,7 +185,7 @@ def test_keys_pass_through_while_the_engine_loads(make_engine, tmp_path: Path) -
     assert r.type("nihao") == [False] * 5 and r.client.preedits == []
     assert [kw["loading"] for ev, kw in r.traced if ev == "key"] == [True] * 5
     r.service.set_engine(make_engine())
-    assert r.type("nihao") == [True] * 5 and r.client.preedit == "ni'hao"
+    assert r.type("nihao") == [True] * 5 and r.client.preedit == "nihao"
     assert r.client.toggle("mode")  # the menu was redrawn when the engine came
 
 
@@ -193,7 +193,8 @@ def test_nihao_space_commits_and_the_window_stays_where_composing_began(rig: Rig
     rig.type("ni")
     rig.session.set_cursor_location(130, 200, 0, 20)  # the client moved its caret
     rig.type("hao")
-    assert rig.client.preedit == "ni'hao" and rig.client.preedits[-1][1] == len("ni'hao")
+    assert rig.client.preedit == "nihao" and rig.client.preedits[-1][1] == len("nihao")
+    assert rig.view.shown[-1][0].preedit == "ni'hao"  # the split: in the candidate window
     assert rig.view.visible and {c for _, c in rig.view.shown} == {(100, 200, 0, 20)}
     assert rig.view.shown[-1][0].candidates[0].text == "你好"
     assert rig.press("space")
@@ -210,7 +211,7 @@ def test_a_digit_commits_that_candidate(rig: Rig) -> None:
 
 def test_backspace_edits_escape_cancels_reset_cancels(rig: Rig) -> None:
     rig.type("nihaoo")
-    assert rig.press("BackSpace") and rig.client.preedit == "ni'hao"
+    assert rig.press("BackSpace") and rig.client.preedit == "nihao"
     assert rig.press("Escape") and rig.client.preedit == "" and rig.client.committed == []
     rig.type("nihao")
     rig.session.reset()
@@ -230,17 +231,27 @@ def test_shift_alone_toggles_and_chords_pass(rig: Rig) -> None:
     assert rig.client.preedit == "ni"
 
 
-@pytest.mark.parametrize("mode, committed, kept", [
-    ("commit", ["nihao"], False), ("keep", [], True), ("cancel", [], False)])
-def test_focus_out_commits_keeps_or_cancels_per_config(make_engine, tmp_path: Path, mode: str,
-                                                       committed: list[str], kept: bool) -> None:
+@pytest.mark.parametrize("mode", ["commit", "keep", "cancel"])
+def test_focus_out_commits_keeps_or_cancels_per_config(make_engine, tmp_path: Path,
+                                                       mode: str) -> None:
     r = Rig(make_engine(focus_out=mode), tmp_path)
-    r.type("nihao")
+    r.type("nihaozhongguo")
+    page = r.view.shown[-1][0].candidates
+    piece = next(i for i, c in enumerate(page) if c.end == len("nihao"))
+    r.session.select(piece)  # a piece picked: the preedit shows it, then the letters as typed
+    picked = page[piece].text
+    assert r.client.preedit == picked + "zhongguo"
+    assert r.view.shown[-1][0].preedit == picked + "zhong'guo"  # the split, in the window
+    # "commit": IBus commits the preedit itself on focus out (the engine cannot by then)
+    assert r.client.preedits[-1][2] == (mode == "commit")
     r.session.focus_out()
-    assert r.client.committed == committed and r.client.preedit == "" and not r.view.visible
+    assert r.client.committed == [] and r.client.preedit == "" and not r.view.visible
+    assert r.session.processor.context.context.endswith(picked + "zhongguo") == (mode ==
+                                                                               "commit")
     r.session.focus_in()
+    kept = mode == "keep"
     assert r.session.composing == kept
-    assert (r.client.preedit == "ni'hao") == kept and r.view.visible == kept
+    assert (r.client.preedit == picked + "zhongguo") == kept and r.view.visible == kept
 
 
 def test_a_password_field_gets_plain_letters_and_nothing_is_learned(make_engine,

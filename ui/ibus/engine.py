@@ -110,13 +110,13 @@ class DeltaPinyinEngine(IBus.Engine):
     def commit(self, text: str) -> None:
         self.commit_text(IBus.Text.new_from_string(text))
 
-    def show_preedit(self, text: str, cursor: int) -> None:
+    def show_preedit(self, text: str, cursor: int, commit_on_focus_out: bool) -> None:
         t = IBus.Text.new_from_string(text)
         if text:
             t.append_attribute(IBus.AttrType.UNDERLINE, IBus.AttrUnderline.SINGLE, 0, len(text))
-        # CLEAR: on focus out the session itself commits the letters as typed (or keeps or
-        # drops them, per config); the daemon must not commit the syllable split shown here
-        self.update_preedit_text_with_mode(t, cursor, bool(text), IBus.PreeditFocusMode.CLEAR)
+        mode = IBus.PreeditFocusMode.COMMIT if commit_on_focus_out else \
+            IBus.PreeditFocusMode.CLEAR
+        self.update_preedit_text_with_mode(t, cursor, bool(text), mode)
 
     def show_properties(self, toggles: list[Toggle]) -> None:
         if self._prop_list is None:

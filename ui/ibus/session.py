@@ -68,8 +68,10 @@ class Client(Protocol):
         """Insert `text` into the application."""
         ...
 
-    def show_preedit(self, text: str, cursor: int) -> None:
-        """Show `text` inline, underlined, the caret at `cursor` ("" hides it)."""
+    def show_preedit(self, text: str, cursor: int, commit_on_focus_out: bool) -> None:
+        """Show `text` inline, underlined, the caret at `cursor` ("" hides it).
+        `commit_on_focus_out`: the client commits it if it loses the focus (IBus's
+        PreeditFocusMode.COMMIT: after a focus out the engine can no longer commit)."""
         ...
 
     def show_properties(self, toggles: list[Toggle]) -> None:
@@ -343,7 +345,12 @@ class Session:
 
     def focus_out(self) -> None:
         """Per `focus_out` in the config: commit the letters as typed (the default), keep
-        the composition for when the focus comes back, or cancel it."""
+        the composition for when the focus comes back, or cancel it.
+
+        By the time IBus tells the engine, the context is no longer the engine's, so a
+        commit from here would be lost: the letters as typed are what the preedit shows, and
+        it was sent with PreeditFocusMode.COMMIT, so IBus commits it to the application
+        itself. Here the session only drops the composition after them."""
         self.focused = False
         if self.service.focused is self:
             self.service.focused = None
@@ -353,7 +360,7 @@ class Session:
             if proc.composing:
                 mode = self.service.engine.config.focus_out  # type: ignore[union-attr]
                 if mode == "commit":
-                    self._run(proc.commit_preedit)
+                    self._run(proc.commit_preedit, commit=False)
                 elif mode == "cancel":
                     self._run(proc.cancel)
         self._hide()
@@ -428,10 +435,11 @@ class Session:
 
     # ---- rendering --------------------------------------------------------------------------
 
-    def _run(self, action: Callable[[], KeyResult], ev: KeyEvent | None = None) -> bool:
-        """Run a processor call and show what it did. An engine error is logged on stderr
-        (the daemon's log), the composition reset, and the key taken: the application keeps
-        its text and the next key works."""
+    def _run(self, action: Callable[[], KeyResult], ev: KeyEvent | None = None,
+             commit: bool = True) -> bool:
+        """Run a processor call and show what it did (`commit`: send what it committed to
+        the client). An engine error is logged on stderr (the daemon's log), the composition
+        reset, and the key taken: the application keeps its text and the next key works."""
         proc = self.processor
         assert proc is not None
         chinese = proc.chinese
@@ -447,7 +455,7 @@ class Session:
                 self.processor = None  # a fresh context on the next key
             self._hide()
             return True
-        if r.committed:
+        if r.committed and commit:
             self.client.commit(r.committed)
         if r.handled or r.committed:
             self._render(r.state)
@@ -456,23 +464,44 @@ class Session:
         return r.handled
 
     def _render(self, st: EngineState) -> None:
-        preedit = st.preedit if st.composing else ""
+        # inline: the pieces picked, then the letters as typed (what Enter or a focus out
+        # commits); the candidate view shows the syllable split
+        preedit = self._typed(st) if st.composing else ""
         if preedit != self._preedit:
             self._preedit = preedit
-            self.client.show_preedit(preedit, st.cursor if preedit else 0)
+            engine = self.service.engine
+            self.client.show_preedit(preedit, len(preedit), engine is not None
+                                     and engine.config.focus_out == "commit")
         if not st.composing:
             self._anchor = None
             self.view.hide(self)
             return
-        if self._anchor is None:
+        if self._anchor is None and self.cursor is not None:
             # where the composition began, before the preedit moved the caret: the window
             # stays put while typing instead of sliding right with every letter
             self._anchor = self.cursor
+            self.service.trace("anchor", rect=list(self._anchor))
         self.view.show(self, replace(st, committed=""), self._anchor)
+
+    def _typed(self, st: EngineState) -> str:
+        """The picked pieces and the remaining keys as typed: the state's preedit with the
+        syllable split of the remaining keys (the apostrophes and spaces the engine added)
+        replaced by the keys themselves."""
+        proc = self.processor
+        assert proc is not None
+        rest = proc.context.remaining
+        letters = rest.replace("'", "")
+        i = len(st.preedit)
+        j = len(letters)
+        while j > 0 and i > 0:  # walk back over the split until every remaining letter is met
+            i -= 1
+            if st.preedit[i] == letters[j - 1]:
+                j -= 1
+        return st.preedit[:i] + rest if j == 0 else rest
 
     def _hide(self) -> None:
         self._anchor = None
         if self._preedit:
             self._preedit = ""
-            self.client.show_preedit("", 0)
+            self.client.show_preedit("", 0, False)
         self.view.hide(self)
