@@ -17,6 +17,7 @@ __all__ = ["CandidateKind", "Candidate", "EngineState", "Pick", "CommitEvent",
 MAX_CANDIDATES = 60
 WORDS_PER_SPAN = 3  # words of one span shown before shorter spans get their turn
 SENTENCE_MARGIN = 6.0  # nats: how far behind the best a sentence may be to come before words
+RAW_SCORE = -1000.0  # the score of the letters as typed, offered when nothing else reads them
 
 
 class CandidateKind(StrEnum):
@@ -109,7 +110,8 @@ def assemble_candidates(
     """Sentences first (at most `sentence_slots`, and only those close to the best), then the
     words starting at the composition's start (exact spellings first, longest first, a few
     per length), then the rest of the n-best. `is_forgotten`: sentences the user asked to
-    forget are left out (None: nothing is forgotten)."""
+    forget are left out (None: nothing is forgotten). Keys nothing reads still get one
+    candidate: the letters as typed."""
     out: list[Candidate] = []
     seen: set[str] = set()
     n = lattice.graph.size
@@ -146,4 +148,6 @@ def assemble_candidates(
         if s.text not in seen and len(out) < MAX_CANDIDATES:
             seen.add(s.text)
             out.append(Candidate(s.text, CandidateKind.SENTENCE, n, s.score, s.words))
+    if not out and n:  # nothing in the lexicon reads these keys: the letters as typed
+        out.append(Candidate(lattice.graph.keys, CandidateKind.RAW, n, RAW_SCORE, ()))
     return tuple(out)
