@@ -47,7 +47,10 @@ class Config:
     fuzzy: frozenset[str] = field(default_factory=frozenset)  # e.g. {"z/zh", "an/ang"}
     typos: bool = True  # correct gn→ng and transposed letters, with a penalty
     learning: bool = True  # the online learner adapts to what the user commits
-    lm: bool = True  # rerank with the neural LM when its weights and torch are present
+    lm: bool = True  # rank with the neural LM when its weights and torch are present
+    # where the neural LM ranks: "search" inside the decoder's beam (each hypothesis scored
+    # after the committed text), "rerank" the decoder's n-best afterwards
+    lm_mode: str = "search"
     device: str = "auto"  # "cpu", "cuda" or "auto" for the neural LM
     recording: bool = False  # append committed units to a typing log (opt-in)
     layout: str = "horizontal"  # candidate window: "horizontal" or "vertical"
@@ -125,6 +128,7 @@ SCHEMA: dict[str, Setting] = {
     "typos": _BOOL,
     "learning": _BOOL,
     "lm": _BOOL,
+    "lm_mode": Setting("choice", choices=("search", "rerank")),
     "device": Setting("choice", choices=("auto", "cpu", "cuda")),
     "recording": _BOOL,
     "layout": Setting("choice", choices=("horizontal", "vertical")),

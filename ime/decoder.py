@@ -24,7 +24,7 @@ from typing import Protocol
 from ime.lattice import Lattice, LatticeWord
 from ime.segmentor import reusable_nodes
 
-__all__ = ["WordLM", "Hyp", "Sentence", "Decoder", "DecodeState"]
+__all__ = ["WordLM", "Hyp", "Sentence", "Decoder", "DecodeState", "Neural", "NeuralScorer"]
 
 
 class WordLM(Protocol):
@@ -45,12 +45,32 @@ class WordLM(Protocol):
         ...
 
 
+class NeuralScorer(Protocol):
+    """A neural LM as the search sees it: log P(text | the handle's context) of texts."""
+
+    def logp(self, handle: object, texts: Sequence[str]) -> list[float]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Neural:
+    """The neural LM inside the search: at every node the `width` best extensions by the
+    word LM are scored by `scorer` after `handle`, and ranked by word-LM score + `lam` ·
+    log P_neural(the hypothesis's text | context)."""
+
+    scorer: NeuralScorer
+    handle: object
+    lam: float
+    width: int = 24
+
+
 @dataclass(frozen=True, slots=True)
 class Hyp:
-    score: float
+    score: float  # what hypotheses are ranked by: `base`, plus lam · neural log p in a search
     word: LatticeWord | None
     prev: Hyp | None
     state: Hashable  # the LM's state after this word
+    base: float = 0.0  # the word LM's path score (emissions and penalties included)
+    text: str = ""  # the characters of the path
 
     def words(self) -> tuple[LatticeWord, ...]:
         out: list[LatticeWord] = []
@@ -78,13 +98,15 @@ class Sentence:
 
 @dataclass(frozen=True, slots=True)
 class DecodeState:
-    """Hypotheses per node for one key string and one start state (reused by the next
-    keystroke); `states[j]` are the LM states of `hyps[j]`, as `WordLM.extend` takes them."""
+    """Hypotheses per node for one key string, one start state and one neural LM handle
+    (reused by the next keystroke); `states[j]` are the LM states of `hyps[j]`, as
+    `WordLM.extend` takes them."""
 
     keys: str
     start: Hashable
     hyps: tuple[tuple[Hyp, ...], ...]
     states: tuple[tuple[Hashable, ...], ...]
+    neural: Neural | None = None
 
 
 class Decoder:
@@ -102,25 +124,28 @@ class Decoder:
         self.nodes_decoded = 0  # lattice nodes extended so far (what a keystroke costs)
 
     def decode(self, lattice: Lattice, start: Hashable | None = None,
-               previous: DecodeState | None = None) -> tuple[list[Sentence], DecodeState]:
+               previous: DecodeState | None = None, neural: Neural | None = None
+               ) -> tuple[list[Sentence], DecodeState]:
         """The n-best sentences over `lattice` from LM state `start` (None: a clause start),
-        reusing the nodes of `previous` that the keys still share."""
+        reusing the nodes of `previous` that the keys still share; with `neural`, the
+        neural LM ranks inside the beam."""
         keys = lattice.graph.keys
         n = len(keys)
         h0 = self.lm.bos if start is None else start
         hyps: list[tuple[Hyp, ...]] = [(Hyp(0.0, None, None, h0),)]
         states: list[tuple[Hashable, ...]] = [(h0,)]
-        if previous is not None and previous.start == h0 and previous.hyps:
+        if previous is not None and previous.start == h0 and previous.hyps \
+                and _same_neural(previous.neural, neural):
             keep = reusable_nodes(previous.keys, keys)
             if keep > 1:
                 hyps, states = list(previous.hyps[:keep]), list(previous.states[:keep])
         self.nodes_decoded += n + 1 - len(hyps)
         for j in range(len(hyps), n + 1):
             node = self._extend(lattice.words_to[j], hyps, states,
-                                self.final_beam if j == n else self.beam)
+                                self.final_beam if j == n else self.beam, neural)
             hyps.append(node)
             states.append(tuple(h.state for h in node))
-        state = DecodeState(keys, h0, tuple(hyps), tuple(states))
+        state = DecodeState(keys, h0, tuple(hyps), tuple(states), neural)
         return self._sentences(hyps[n] if n < len(hyps) else ()), state
 
     def word_score(self, w: LatticeWord, start: Hashable | None = None) -> float:
@@ -137,7 +162,8 @@ class Decoder:
         return h
 
     def _extend(self, incoming: tuple[LatticeWord, ...], hyps: list[tuple[Hyp, ...]],
-                states: list[tuple[Hashable, ...]], beam: int) -> tuple[Hyp, ...]:
+                states: list[tuple[Hashable, ...]], beam: int, neural: Neural | None = None
+                ) -> tuple[Hyp, ...]:
         """The best hypotheses ending at one node, at most `per_history` per LM state."""
         extend = self.lm.extend
         bos = self.lm.bos
@@ -150,25 +176,34 @@ class Decoder:
             em = w.emission + (wp if w.exact else 0.0)
             for i, lp, st in extend(states[w.start], w):
                 p = prevs[i]
-                scored.append((p.score + em + lp, w, p, st))
+                scored.append((p.base + em + lp, w, p, st))
         if not scored:
             return ()
         floor = max(x[0] for x in scored) - self.margin
         scored = [x for x in scored if x[0] >= floor]
         scored.sort(key=lambda x: -x[0])
+        if neural is None:
+            ranked = [(base, base, w, p, st) for base, w, p, st in scored]
+        else:  # the word LM's best few, ranked again with the neural LM's view of their text
+            head = scored[:neural.width]
+            lps = neural.scorer.logp(neural.handle, [p.text + w.text for _, w, p, _ in head])
+            ranked = [(base + neural.lam * lp, base, w, p, st)
+                      for (base, w, p, st), lp in zip(head, lps)]
+            ranked.sort(key=lambda x: -x[0])
         out: list[Hyp] = []
         per: dict[Hashable, int] = {}
-        for score, w, p, st in scored:
+        for score, base, w, p, st in ranked:
             c = per.get(st, 0)
             if c >= self.per_history and st != bos:
                 continue
             per[st] = c + 1
-            out.append(Hyp(score, w, p, st))
+            out.append(Hyp(score, w, p, st, base, p.text + w.text))
             if len(out) >= beam:
                 break
         return tuple(out)
 
     def _sentences(self, final: Sequence[Hyp]) -> list[Sentence]:
+        """The distinct texts among the final node's hypotheses, best first."""
         out: list[Sentence] = []
         seen: set[str] = set()
         for h in final:
@@ -181,3 +216,10 @@ class Decoder:
             if len(out) >= self.nbest:
                 break
         return out
+
+
+def _same_neural(a: Neural | None, b: Neural | None) -> bool:
+    """Hypotheses ranked with `a` serve a decode with `b`: the same handle and weights."""
+    if a is None or b is None:
+        return a is b
+    return a.scorer is b.scorer and a.handle is b.handle and (a.lam, a.width) == (b.lam, b.width)

@@ -28,7 +28,7 @@ from typing import Protocol
 from ime.candidates import Candidate, CommitEvent, assemble_candidates
 from ime.config import Config
 from ime.context import InputContext
-from ime.decoder import Decoder, DecodeState, Sentence
+from ime.decoder import Decoder, DecodeState, Neural, Sentence
 from ime.lattice import USER_WORD, Lattice, LatticeBuilder, LatticeWord, UserWords
 from ime.segmentor import Segmentor, SyllableGraph
 from ime.word_lm import BigramWordLM
@@ -36,7 +36,13 @@ from lexicon.build import default_cache_dir, ensure_built
 from lexicon.ngram import BigramModel
 from lexicon.trie import SystemLexicon
 
-__all__ = ["Engine", "Composition", "Reranker", "Learner", "load_reranker", "lm_available"]
+__all__ = ["Engine", "Composition", "Reranker", "Learner", "load_reranker", "lm_available",
+           "SEARCH_LAMBDA", "SEARCH_WIDTH"]
+
+# the neural LM inside the search (config lm_mode = "search"): weight of its log-probability
+# against the word LM's path score, and how many extensions per node it scores
+SEARCH_LAMBDA = 0.5
+SEARCH_WIDTH = 24
 
 
 def lm_available() -> bool:
@@ -148,6 +154,8 @@ class Engine:
         self.word_lm = BigramWordLM(bigram, lexicon)
         self.decoder = Decoder(self.word_lm)
         self.generation = 0  # bumped whenever a cached lattice or decoding may be stale
+        self.search_lam = SEARCH_LAMBDA
+        self.search_width = SEARCH_WIDTH
 
     @classmethod
     def load(cls, config: Config | None = None, cache_dir: Path | None = None,
@@ -181,9 +189,12 @@ class Engine:
             previous = None
         graph = self.segmentor.segment(keys)
         lattice = self.lattice_builder.build(graph, previous.lattice if previous else None)
+        search = None
+        if neural is not None and self.reranking and self.config.lm_mode == "search":
+            search = Neural(self.reranker, neural, self.search_lam, self.search_width)
         sentences, decoded = self.decoder.decode(
-            lattice, h0, previous.decode if previous is not None else None)
-        if neural is not None and self.reranking:
+            lattice, h0, previous.decode if previous is not None else None, search)
+        if neural is not None and self.reranking and search is None:
             sentences = self._rerank(neural, sentences)
         learner = self.learner
         forgotten = self.is_forgotten if learner is not None and learner.words.forgotten else None

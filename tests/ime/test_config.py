@@ -120,9 +120,11 @@ def test_every_setting_loads_with_its_own_type(tmp_path: Path) -> None:
     path.write_text('page_size = 9\nfuzzy = ["z/zh", "an/ang"]\ntypos = false\n'
                     'learning = false\nlm = false\ndevice = "cpu"\nrecording = true\n'
                     'layout = "vertical"\nsentence_slots = 10\nchinese_punctuation = false\n'
-                    "threads = 64\n", encoding="utf-8")
-    assert load_config(path) == Config(9, frozenset({"z/zh", "an/ang"}), False, False, False,
-                                       "cpu", True, "vertical", 10, False, 64)
+                    'threads = 64\nlm_mode = "rerank"\n', encoding="utf-8")
+    assert load_config(path) == Config(
+        page_size=9, fuzzy=frozenset({"z/zh", "an/ang"}), typos=False, learning=False,
+        lm=False, device="cpu", recording=True, layout="vertical", sentence_slots=10,
+        chinese_punctuation=False, threads=64, lm_mode="rerank")
 
 
 @pytest.mark.parametrize("text, line, needle", [

@@ -305,3 +305,61 @@ def test_forgetting_the_highlighted_twice_leaves_candidates(engine_cache, tmp_pa
         assert [c.text for c in e.convert("a")] == [c.text for c in p.context.candidates]
     finally:
         learner.close()
+
+
+# ---- the neural LM inside the search ---------------------------------------------------------
+
+
+class PrefixLM(CountingLM):
+    """A stand-in neural LM that scores text by its characters: each character in `liked`
+    costs 0, any other -1 (so prefixes are scored consistently, as a real LM's are)."""
+
+    def __init__(self, liked: str, **kw) -> None:
+        super().__init__(**kw)
+        self.liked = liked
+        self.calls = 0
+
+    def logp(self, handle, texts) -> list[float]:
+        self.calls += 1
+        self.last_context = handle[0]
+        return [-float(sum(c not in self.liked for c in t)) for t in texts]
+
+
+HOMOPHONES = [("事", ("shi",), 50), ("件", ("jian",), 50), ("时", ("shi",), 50),
+              ("间", ("jian",), 50), ("事件", ("shi", "jian"), 100), ("时间", ("shi", "jian"), 100),
+              ("我", ("wo",), 100)]
+
+
+def test_the_search_picks_what_the_neural_lm_prefers_when_the_ngram_ties() -> None:
+    e = engine_of(HOMOPHONES)
+    plain = [s.text for s in e.compose("shijian").sentences[:2]]
+    assert sorted(plain) == ["事件", "时间"]  # the word LM alone: a tie
+    for liked, best in (("事件", "事件"), ("时间", "时间")):
+        e.reranker = PrefixLM(liked)
+        comp = e.compose("woshijian", neural=e.reranker.start(""))
+        assert comp.sentences[0].text == "我" + best
+        assert comp.candidates[0].text == "我" + best
+
+
+def test_search_and_rerank_modes_both_use_the_lm() -> None:
+    e = engine_of(HOMOPHONES)
+    e.reranker = PrefixLM("时间我")
+    for mode in ("search", "rerank"):
+        e.set_config(e.config.with_(lm_mode=mode))
+        assert e.convert("woshijian")[0].text == "我时间"
+    e.set_config(e.config.with_(lm=False))
+    assert e.reranker.calls and e.compose("woshijian").sentences[0].text in ("我事件", "我时间")
+
+
+@pytest.mark.parametrize("typed,edits", [("woshijianwo", 2), ("shijianwoshi", 3), ("wo", 1)])
+def test_type_then_backspace_equals_from_scratch_with_the_lm_in_the_search(typed, edits):
+    e = engine_of(HOMOPHONES)
+    e.reranker = PrefixLM("时间")
+    ctx = e.new_context("你好")
+    ctx.type(typed)
+    for _ in range(edits):
+        ctx.backspace()
+    fresh = e.new_context("你好")
+    fresh.type(ctx.keys)
+    assert [(c.text, c.score) for c in ctx.candidates] == \
+        [(c.text, c.score) for c in fresh.candidates]

@@ -112,3 +112,30 @@ def test_engine_load_brings_the_reranker_when_the_config_asks(engine_cache) -> N
     off.set_config(off.config.with_(lm=True))  # switched on later: loaded then
     assert isinstance(off.reranker, NeuralReranker)
     assert off.convert("shiyan", context="做化学")[0].text == "实验"
+
+
+def test_the_lm_in_the_search_is_incremental(full_engine, reranker: NeuralReranker) -> None:
+    """Type, then backspace: the candidates of typing from scratch, with the LM in the beam."""
+    from ime.config import Config
+    from ime.engine import Engine
+
+    e = Engine(full_engine.lexicon, full_engine.bigram, Config(learning=False), reranker=reranker)
+    assert e.config.lm_mode == "search"
+    ctx = e.new_context("我们在实验室里")
+    ctx.type("zuohuaxueshiyanle")
+    for _ in range(2):
+        ctx.backspace()
+    fresh = e.new_context("我们在实验室里")
+    fresh.type("zuohuaxueshiyan")
+    assert [c.text for c in ctx.candidates] == [c.text for c in fresh.candidates]
+    assert [c.score for c in ctx.candidates] == pytest.approx(
+        [c.score for c in fresh.candidates], abs=1e-3)
+    assert ctx.candidates[0].text == "做化学实验"
+
+
+def test_prefixes_scored_together_equal_prefixes_scored_apart(reranker: NeuralReranker):
+    """States shared through the trie give the numbers of separate runs from a fresh handle."""
+    texts = ["中国人民", "中国人", "中华人民", "中", "中国队员"]
+    together = reranker.logp(reranker.start("我爱"), texts)
+    apart = [reranker.logp(reranker.start("我爱"), [t])[0] for t in texts]
+    assert together == pytest.approx(apart, abs=2e-3)
