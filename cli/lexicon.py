@@ -1,8 +1,11 @@
-"""`python main.py lexicon forget|export|import|info`: the dictionary keeper's commands.
+"""`python main.py lexicon forget|info|export|import|repair|reset`: the dictionary keeper's
+commands.
 
     python main.py lexicon export --format rime --out delta.dict.yaml   # system + user words
     python main.py lexicon export --format tsv --out mine.tsv --user-only
     python main.py lexicon import words.scel --format scel              # all or nothing
+    python main.py lexicon repair        # salvage a damaged user.db (the old one kept beside)
+    python main.py lexicon reset         # start an empty user.db (the old one kept beside)
 
 Scores on export (natural log, the decoder's own scale):
 
@@ -10,34 +13,37 @@ Scores on export (natural log, the decoder's own scale):
     learned word (L ≥ THRESHOLD) NEW_WORD_LOGP + score_adjustment(L, system_word=False)
     forgotten word              left out
 
-Import inverts the same formulas into a likelihood L per word (see `import_likelihood`) and
-writes every entry in one transaction; file formats and weight mappings are in FORMAT.md.
-Whatever form `ime.likelihood.score_adjustment` takes, import only relies on it increasing
-with L.
+Import inverts the same formulas into a likelihood L per word (see `import_likelihood`);
+file formats and weight mappings are in lexicon/FORMAT.md. The file is read entry by entry
+(`lexicon.format_stream`) into a private staging table (every line checked before anything
+is written), then merged into the user lexicon in batches inside one transaction: memory is
+one batch whatever the size of the file, and a failed or killed import changes nothing.
+Export sorts in a private scratch database, so neither command holds the lexicons in memory.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import sqlite3
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from cli.common import cache_dir_of
 from ime import likelihood as lk
+from lexicon.format_stream import iter_entries
 from lexicon.formats import (
     FORMATS,
     WRITABLE_FORMATS,
     FormatEntry,
     guess_format,
-    read_entries,
     write_entries,
 )
 from lexicon.ngram import BigramModel
 from lexicon.trie import SystemLexicon, decode, encode
-from lexicon.user_lexicon import UserEntry, UserLexicon
+from lexicon.user_lexicon import UserEntry, UserLexicon, UserLexiconError, repair, reset
 from pinyin.spelling import normalize_pinyin
 
 __all__ = [
@@ -46,6 +52,7 @@ __all__ = [
     "parse_pinyin",
     "system_logp",
     "export_entries",
+    "iter_export",
     "import_likelihood",
     "plan_import",
     "ImportPlan",
@@ -56,6 +63,8 @@ IMPORT_MAX_LIKELIHOOD = 0.95  # nor any imported word above this (the user can s
 # an import changes a word only if it raises its score by at least this many nats: weights
 # rounded by a file format (RIME counts) must not rewrite every word when re-imported
 IMPORT_MIN_GAIN = 0.1
+CLI_BUSY_TIMEOUT_MS = 30_000  # a command waits this long for a running input method's write
+BATCH = 20_000  # entries per staged or merged batch
 
 
 def parse_pinyin(text: str) -> tuple[str, ...]:
@@ -85,6 +94,9 @@ def add_lexicon_commands(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--skip-bad", action="store_true",
                    help="leave out entries this engine cannot type (e.g. Latin letters in a word)"
                         " and import the rest, listing what was left out")
+    sub.add_parser("repair", help="salvage the readable entries of a damaged or refused user "
+                                  "lexicon into a fresh file (the old one is kept beside it)")
+    sub.add_parser("reset", help="start an empty user lexicon (the old one is kept beside it)")
 
 
 def _format_of(path: str, given: str | None) -> str:
@@ -95,17 +107,22 @@ def _format_of(path: str, given: str | None) -> str:
     return fmt
 
 
+def _user_db(args) -> Path:
+    from ime.learner import default_user_db
+
+    return Path(args.user_db) if getattr(args, "user_db", None) else default_user_db()
+
+
 def run_lexicon_command(args) -> int:
     from cli.common import engine_from_args
     from ime.learner import default_user_db
     from lexicon.build import default_cache_dir
 
-    imported: list[FormatEntry] = []
-    if args.lexicon_cmd == "import":  # read and check the whole file before touching anything
-        skipped: list[str] | None = [] if args.skip_bad else None
-        imported = read_entries(Path(args.file), _format_of(args.file, args.format), skipped)
-        for msg in skipped or ():
-            print(f"skipped: {msg}", file=sys.stderr)
+    if args.lexicon_cmd in ("repair", "reset"):  # never opened as a lexicon: it may be refused
+        return _repair(_user_db(args)) if args.lexicon_cmd == "repair" else _reset(_user_db(args))
+    fmt = None
+    if args.lexicon_cmd == "import":
+        fmt = _format_of(args.file, args.format)
     if args.lexicon_cmd == "export":
         fmt = _format_of(args.out, args.format)
         if fmt not in WRITABLE_FORMATS:
@@ -116,28 +133,65 @@ def run_lexicon_command(args) -> int:
     engine = engine_from_args(args, always_learner=True, user_db=default_user_db(), lm=False)
     learner = engine.learner
     assert learner is not None
+    store = learner.store
+    store.set_busy_timeout(CLI_BUSY_TIMEOUT_MS)
     cache = cache_dir_of(args) or default_cache_dir()
     try:
+        if args.lexicon_cmd in ("forget", "import") and store.read_only is not None:
+            raise UserLexiconError(f"{store.path}: cannot write ({store.read_only})",
+                                   "read-only")
         if args.lexicon_cmd == "forget":
             sylls = parse_pinyin(args.pinyin) if args.pinyin else None
             n = engine.forget(args.word, sylls)
+            if n == 0 and learner.paused:
+                raise UserLexiconError(learner.paused.removesuffix("; learning is paused"))
             if n == 0:
                 print(f"{args.word}: not in the system or user lexicon; nothing to forget")
                 return 1
             print(f"forgot {args.word} ({n} reading{'s' if n != 1 else ''})")
             return 0
         if args.lexicon_cmd == "info":
+            size = store.path.stat().st_size / 1e6
             print(f"system lexicon: {len(engine.lexicon)} words ({cache})")
-            print(f"user lexicon:   {len(learner.store)} entries ({learner.store.path})")
+            print(f"user lexicon:   {len(store)} entries, {len(learner.words.forgotten)} "
+                  f"forgotten ({store.path}, {size:.1f} MB, schema {store.schema_version}"
+                  f"{', read-only: ' + store.read_only if store.read_only else ''})")
             return 0
+        assert fmt is not None
         if args.lexicon_cmd == "export":
-            return _export(engine.lexicon, engine.bigram, learner.store, Path(args.out),
-                           _format_of(args.out, args.format), args.user_only)
+            return _export(engine.lexicon, engine.bigram, store, Path(args.out), fmt,
+                           args.user_only)
         if args.lexicon_cmd == "import":
-            return _import(imported, engine.lexicon, engine.bigram, learner.store, args.file)
+            return _import(Path(args.file), fmt, args.skip_bad, engine.lexicon, engine.bigram,
+                           store)
         raise ValueError(f"unknown lexicon command {args.lexicon_cmd}")
     finally:
         learner.close()
+
+
+# ---- repair and reset --------------------------------------------------------------------------
+
+
+def _repair(path: Path) -> int:
+    if not path.exists():
+        print(f"{path}: no such file; nothing to repair")
+        return 0
+    report = repair(path)
+    if report.problem is None:
+        print(f"{path}: sound (opens, integrity check ok); nothing to repair")
+        return 0
+    print(f"repaired {path}: {report.problem}")
+    print(f"  {report.salvaged} entries salvaged into a fresh file, {report.dropped} unreadable "
+          "or invalid rows left out")
+    print(f"  the old file is kept as {report.backup}")
+    return 0
+
+
+def _reset(path: Path) -> int:
+    backup = reset(path)
+    print(f"reset {path}: the user lexicon is empty"
+          + (f"; the old file is kept as {backup}" if backup else ""))
+    return 0
 
 
 # ---- export ------------------------------------------------------------------------------------
@@ -160,51 +214,90 @@ def _current_likelihood(e: UserEntry, tick: int) -> float:
     return lk.decay(e.likelihood, e.prior, tick - e.last_tick)
 
 
-def export_entries(lexicon: SystemLexicon, bigram: BigramModel, store: UserLexicon,
-                   user_only: bool = False, progress: bool = False) -> list[FormatEntry]:
+class _Sorter:
+    """(word, pinyin, logp) rows sorted best first in a private temporary SQLite database
+    (SQLite deletes it on close), one row per word and reading: memory stays small."""
+
+    def __init__(self) -> None:
+        self.db = sqlite3.connect("", isolation_level=None)
+        self.db.execute("CREATE TABLE r (word TEXT, pinyin TEXT, logp REAL, "
+                        "PRIMARY KEY (word, pinyin))")
+        self.db.execute("BEGIN")
+
+    def put(self, rows: list[tuple[str, str, float]]) -> None:
+        self.db.executemany("INSERT OR REPLACE INTO r VALUES (?, ?, ?)", rows)
+
+    def drop(self, keys: list[tuple[str, str]]) -> None:
+        self.db.executemany("DELETE FROM r WHERE word = ? AND pinyin = ?", keys)
+
+    def rows(self) -> Iterator[FormatEntry]:
+        """Best first: logp descending, then word, then pinyin (as Python would sort the
+        (−logp, word, syllables) tuples: a space sorts before every letter)."""
+        try:
+            for word, pinyin, logp in self.db.execute(
+                    "SELECT word, pinyin, logp FROM r ORDER BY logp DESC, word, pinyin"):
+                yield FormatEntry(word, tuple(pinyin.split()), logp)
+        finally:
+            self.db.close()
+
+
+def iter_export(lexicon: SystemLexicon, bigram: BigramModel, store: UserLexicon,
+                user_only: bool = False, progress: bool = False) -> Iterator[FormatEntry]:
     """The entries an export writes, best first (logp descending, then word and pinyin).
 
     System entries carry the user's adjustment where the user has a record; learned words
     take part from THRESHOLD on; forgotten entries are left out. A score the user's
-    adjustment lifts above 0 is written as 0 (the formats hold probabilities). `user_only`: just the
-    entries the user lexicon holds (system words the user promoted or demoted, learned words).
+    adjustment lifts above 0 is written as 0 (the formats hold probabilities). `user_only`:
+    just the entries the user lexicon holds (system words the user promoted or demoted,
+    learned words). The user lexicon is read in batches, the rows sorted on disk.
     """
     from tqdm import tqdm
 
     tick = store.tick
-    user = {(e.word, e.syllables): e for e in store.entries(include_deleted=True)}
-    out: list[FormatEntry] = []
-    seen: set[tuple[str, tuple[str, ...]]] = set()
-    if user_only:
-        for key, e in user.items():
-            base = system_logp(lexicon, bigram, *key)
+    out = _Sorter()
+    try:
+        if not user_only:
+            batch: list[tuple[str, str, float]] = []
+            for key, (wid, lp) in tqdm(lexicon.initials.items(), total=len(lexicon.initials),
+                                       desc="export", unit=" words",
+                                       disable=None if progress else True, mininterval=0.5):
+                batch.append((lexicon.text(wid), " ".join(decode(key.split("\t", 1)[1])),
+                              min(bigram.unigram(wid) + lp, 0.0)))
+                if len(batch) >= BATCH:
+                    out.put(batch)
+                    batch = []
+            out.put(batch)
+        put: list[tuple[str, str, float]] = []
+        drop: list[tuple[str, str]] = []
+        for e in store.iter_entries(include_deleted=True, batch=BATCH):
+            base = system_logp(lexicon, bigram, e.word, e.syllables)
+            if e.deleted:
+                if base is not None and not user_only:
+                    drop.append((e.word, e.pinyin))
+                continue
+            L = _current_likelihood(e, tick)
             if base is not None:
-                seen.add(key)
-                if not e.deleted:
-                    adj = lk.score_adjustment(_current_likelihood(e, tick), system_word=True)
-                    out.append(FormatEntry(e.word, e.syllables, min(base + adj, 0.0)))
-    else:
-        for key, (wid, lp) in tqdm(lexicon.initials.items(), total=len(lexicon.initials),
-                                   desc="export", unit=" words",
-                                   disable=None if progress else True, mininterval=0.5):
-            word, sylls = lexicon.text(wid), decode(key.split("\t", 1)[1])
-            logp = bigram.unigram(wid) + lp
-            e = user.get((word, sylls))
-            if e is not None:
-                seen.add((word, sylls))
-                if e.deleted:
-                    continue
-                logp += lk.score_adjustment(_current_likelihood(e, tick), system_word=True)
-            out.append(FormatEntry(word, sylls, min(logp, 0.0)))
-    for key, e in user.items():  # learned words the system lexicon lacks (under this reading)
-        if key in seen or e.deleted:
-            continue
-        L = _current_likelihood(e, tick)
-        if L >= lk.THRESHOLD:
-            logp = lk.NEW_WORD_LOGP + lk.score_adjustment(L, system_word=False)
-            out.append(FormatEntry(e.word, e.syllables, min(logp, 0.0)))
-    out.sort(key=lambda e: (-e.logp, e.word, e.syllables))
-    return out
+                put.append((e.word, e.pinyin,
+                            min(base + lk.score_adjustment(L, system_word=True), 0.0)))
+            elif L >= lk.THRESHOLD:  # learned words the system lexicon lacks (this reading)
+                put.append((e.word, e.pinyin,
+                            min(lk.NEW_WORD_LOGP + lk.score_adjustment(L, False), 0.0)))
+            if len(put) + len(drop) >= BATCH:
+                out.put(put)
+                out.drop(drop)
+                put, drop = [], []
+        out.put(put)
+        out.drop(drop)
+    except BaseException:
+        out.db.close()
+        raise
+    yield from out.rows()
+
+
+def export_entries(lexicon: SystemLexicon, bigram: BigramModel, store: UserLexicon,
+                   user_only: bool = False, progress: bool = False) -> list[FormatEntry]:
+    """`iter_export` as a list."""
+    return list(iter_export(lexicon, bigram, store, user_only, progress))
 
 
 def _export(lexicon: SystemLexicon, bigram: BigramModel, store: UserLexicon, out: Path,
@@ -214,12 +307,12 @@ def _export(lexicon: SystemLexicon, bigram: BigramModel, store: UserLexicon, out
     if out.is_dir() or not out.parent.is_dir():  # fail before the work, not after it
         raise OSError(f"{out}: is a directory" if out.is_dir()
                       else f"{out.parent}: no such directory")
-    entries = export_entries(lexicon, bigram, store, user_only, progress=not user_only)
-    # a file with the user's words in it is private (DESIGN.md: user data is 0600)
-    private = user_only or len(store) > 0
-    rows: Iterable[FormatEntry] = entries
+    # a file with the user's words in it is private (docs/DESIGN.md: user data is 0600)
+    private = user_only or not store.is_empty()
+    rows: Iterable[FormatEntry] = iter_export(lexicon, bigram, store, user_only,
+                                              progress=not user_only)
     if not user_only:
-        rows = tqdm(entries, desc=f"write {fmt}", unit=" words", mininterval=0.5,
+        rows = tqdm(rows, desc=f"write {fmt}", unit=" words", mininterval=0.5,
                     disable=None)  # None: no bar when stderr is not a terminal
     n = write_entries(rows, out, fmt, private=private)
     what = "user lexicon" if user_only else "system and user lexicons"
@@ -232,21 +325,9 @@ def _export(lexicon: SystemLexicon, bigram: BigramModel, store: UserLexicon, out
 
 
 def _invert_adjustment(delta: float, system_word: bool, lo: float, hi: float) -> float:
-    """The L in [lo, hi] with score_adjustment(L, system_word) = delta (clipped to the range).
-
-    Bisection: score_adjustment increases with L, whatever its exact form.
-    """
-    if lk.score_adjustment(hi, system_word) <= delta:
-        return hi
-    if lk.score_adjustment(lo, system_word) >= delta:
-        return lo
-    for _ in range(48):  # (hi − lo) / 2^48: far below any meaningful likelihood step
-        mid = (lo + hi) / 2
-        if lk.score_adjustment(mid, system_word) < delta:
-            lo = mid
-        else:
-            hi = mid
-    return (lo + hi) / 2
+    """The L in [lo, hi] with score_adjustment(L, system_word) = delta (clipped to the range):
+    `likelihood_for` is score_adjustment's inverse (ime.likelihood keeps the two together)."""
+    return min(max(lk.likelihood_for(delta, system_word), lo), hi)
 
 
 def import_likelihood(logp: float, base: float | None) -> float:
@@ -274,6 +355,42 @@ class ImportPlan:
     forgotten: int = 0  # the user forgot these; an import does not bring them back
 
 
+def _plan_entry(word: str, sylls: tuple[str, ...], logp: float, cur: UserEntry | None,
+                tick: int, lexicon: SystemLexicon, bigram: BigramModel,
+                plan: ImportPlan) -> UserEntry | None:
+    """The row an import writes for one (deduplicated) entry, or None; counts it in `plan`."""
+    if cur is not None and cur.deleted:
+        plan.forgotten += 1
+        return None
+    base = system_logp(lexicon, bigram, word, sylls)
+    system_word = base is not None
+    current = _current_likelihood(cur, tick) if cur is not None else None
+    # the score the word has now, as an offset from its base (system logp / NEW_WORD_LOGP)
+    if system_word:
+        now = max(lk.score_adjustment(current, True) if current is not None else 0.0, 0.0)
+    elif current is not None and current >= lk.THRESHOLD:
+        now = lk.score_adjustment(current, False)
+    else:
+        now = -math.inf  # not (yet) a word: any import makes it one
+    wanted = logp - (base if system_word else lk.NEW_WORD_LOGP)
+    if wanted < now + IMPORT_MIN_GAIN and now > -math.inf:
+        plan.unchanged += 1
+        return None
+    target = import_likelihood(logp, base)
+    if current is not None and target <= current and now > -math.inf:
+        plan.unchanged += 1  # clipped to at most what the user already has
+        return None
+    # an imported word is a word by the user's own dictionary: it relaxes toward the
+    # threshold with disuse, never out of the lattice
+    prior = lk.SYSTEM_PRIOR if system_word else lk.THRESHOLD
+    if cur is None:
+        plan.added += 1
+    else:
+        plan.updated += 1
+    return UserEntry(word, sylls, target, prior, cur.commits if cur is not None else 0, tick,
+                     False, "import")
+
+
 def plan_import(entries: Iterable[FormatEntry], lexicon: SystemLexicon, bigram: BigramModel,
                 store: UserLexicon) -> ImportPlan:
     """Decide each entry's new user-lexicon row (source "import"); writes nothing.
@@ -282,55 +399,56 @@ def plan_import(entries: Iterable[FormatEntry], lexicon: SystemLexicon, bigram: 
     imported logp is higher; a new word gets the likelihood whose score is the imported logp.
     An import never lowers a likelihood the user already has, and leaves a word alone when it
     would raise its score by less than IMPORT_MIN_GAIN nats. Duplicates keep the best logp.
+    (The import command plans batch by batch inside its transaction, with the same rules.)
     """
     best: dict[tuple[str, tuple[str, ...]], float] = {}
     for e in entries:
         key = (e.word, e.syllables)
         best[key] = max(e.logp, best.get(key, -math.inf))
     tick = store.tick
-    user = {(e.word, e.syllables): e for e in store.entries(include_deleted=True)}
     plan = ImportPlan()
     for (word, sylls), logp in best.items():
-        cur = user.get((word, sylls))
-        if cur is not None and cur.deleted:
-            plan.forgotten += 1
-            continue
-        base = system_logp(lexicon, bigram, word, sylls)
-        system_word = base is not None
-        current = _current_likelihood(cur, tick) if cur is not None else None
-        # the score the word has now, as an offset from its base (system logp / NEW_WORD_LOGP)
-        if system_word:
-            now = max(lk.score_adjustment(current, True) if current is not None else 0.0, 0.0)
-        elif current is not None and current >= lk.THRESHOLD:
-            now = lk.score_adjustment(current, False)
-        else:
-            now = -math.inf  # not (yet) a word: any import makes it one
-        wanted = logp - (base if system_word else lk.NEW_WORD_LOGP)
-        if wanted < now + IMPORT_MIN_GAIN and now > -math.inf:
-            plan.unchanged += 1
-            continue
-        target = import_likelihood(logp, base)
-        if current is not None and target <= current and now > -math.inf:
-            plan.unchanged += 1  # clipped to at most what the user already has
-            continue
-        # an imported word is a word by the user's own dictionary: it relaxes toward the
-        # threshold with disuse, never out of the lattice
-        prior = lk.SYSTEM_PRIOR if system_word else lk.THRESHOLD
-        plan.writes.append(UserEntry(word, sylls, target, prior,
-                                     cur.commits if cur is not None else 0, tick, False,
-                                     "import"))
-        if cur is None:
-            plan.added += 1
-        else:
-            plan.updated += 1
+        new = _plan_entry(word, sylls, logp, store.get(word, sylls), tick, lexicon, bigram,
+                          plan)
+        if new is not None:
+            plan.writes.append(new)
     return plan
 
 
-def _import(entries: list[FormatEntry], lexicon: SystemLexicon, bigram: BigramModel,
-            store: UserLexicon, path: str) -> int:
-    plan = plan_import(entries, lexicon, bigram, store)
-    store.put_many(plan.writes)  # one transaction: all or nothing
-    print(f"imported {path}: {len(entries)} entries read; {plan.added} added, "
+def _import(path: Path, fmt: str, skip_bad: bool, lexicon: SystemLexicon, bigram: BigramModel,
+            store: UserLexicon) -> int:
+    from tqdm import tqdm
+
+    skipped: list[str] | None = [] if skip_bad else None
+    read = 0
+
+    def rows() -> Iterator[tuple[str, tuple[str, ...], float]]:
+        nonlocal read
+        for e in iter_entries(path, fmt, skipped):
+            read += 1
+            yield e.word, e.syllables, e.logp
+
+    plan = ImportPlan()
+
+    def decide(batch: list[tuple[str, tuple[str, ...], float, UserEntry | None]],
+               tick: int) -> list[UserEntry]:
+        out = []
+        for word, sylls, logp, cur in batch:
+            new = _plan_entry(word, sylls, logp, cur, tick, lexicon, bigram, plan)
+            if new is not None:
+                out.append(new)
+        return out
+
+    with tqdm(desc=f"read {path.name}", unit=" entries", mininterval=0.5, disable=None,
+              file=sys.stderr) as bar_read:
+        with tqdm(desc="merge", unit=" entries", mininterval=0.5, disable=None,
+                  file=sys.stderr) as bar_merge:
+            # every line is read and checked before the one write transaction begins
+            store.merge(rows(), decide, batch=BATCH, staged=bar_read.update,
+                        merged=bar_merge.update)
+    for msg in skipped or ():
+        print(f"skipped: {msg}", file=sys.stderr)
+    print(f"imported {path}: {read} entries read; {plan.added} added, "
           f"{plan.updated} updated, {plan.unchanged} unchanged, "
           f"{plan.forgotten} left forgotten")
     return 0

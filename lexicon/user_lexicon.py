@@ -1,4 +1,4 @@
-"""The user lexicon: learned words and likelihoods in SQLite (schema in FORMAT.md).
+"""The user lexicon: learned words and likelihoods in SQLite (schema in lexicon/FORMAT.md).
 
 Opening a file, before anything can be written to it or beside it:
 
@@ -8,11 +8,12 @@ Opening a file, before anything can be written to it or beside it:
                                                                                   migrate it
                anything else: UserLexiconError, one sentence; nothing created, nothing changed
 
-The look is read-only and, where no `-wal` file holds committed pages, immutable too: SQLite
-then creates no `-wal`, `-shm` or journal beside the file (a plain `mode=ro` does, in WAL
-mode). Where a `-wal` beside the file holds data, that data is part of the database, so the
-look reads it (`mode=ro`): the `-wal` and `-shm` are already there, and a read-only
-connection never checkpoints or deletes them.
+The look is read-only and immutable: SQLite then creates no `-wal`, `-shm` or journal beside
+the file (a plain `mode=ro` does, in WAL mode) and writes nothing to those already there
+(another program's, in use). Only where the main file is ours (or still empty) and a `-wal`
+beside it holds committed pages, which are part of the database, does a second look read
+them (`mode=ro`): that `-wal` and its `-shm` are already there, and a read-only connection
+never checkpoints or deletes them.
 
 A read-only file or directory opens read-only (`read_only` says why): every read works,
 every write raises UserLexiconError; the learner pauses learning and reopens for writing
@@ -58,6 +59,7 @@ WORDS_COLUMNS = ("id", "word", "pinyin", "likelihood", "prior", "commits", "last
                  "deleted", "source")
 SOURCES = ("learned", "system", "import")
 WRITE_BATCH = 5000  # rows per executemany in imports and repairs
+MERGE_CACHE_MB = 64  # SQLite page cache while an import merges (see UserLexicon.merge)
 _REPAIR_HINT = "`python main.py lexicon repair` salvages what it can (keeping the old file)"
 
 _CREATE = (
@@ -75,8 +77,10 @@ _CREATE_V2 = (
     "CREATE TABLE IF NOT EXISTS readings (initials TEXT NOT NULL, pinyin TEXT NOT NULL, "
     "PRIMARY KEY (initials, pinyin)) WITHOUT ROWID",
 )
-_FILL_READINGS = ("INSERT OR IGNORE INTO readings (initials, pinyin) "
-                  "SELECT DISTINCT dp_initials(pinyin), pinyin FROM words")
+# the readings table holds the first letters of every reading the words table has (perhaps a
+# few more: see merge); filled in its own key order, which is much faster than at random
+_FILL_READINGS = ("INSERT OR IGNORE INTO readings (initials, pinyin) SELECT dp_initials(pinyin) "
+                  "AS i, pinyin FROM (SELECT DISTINCT pinyin FROM words) ORDER BY i, pinyin")
 _COLS = "word, pinyin, likelihood, prior, commits, last_tick, deleted, source"
 _UPSERT = (
     "INSERT INTO words (word, pinyin, likelihood, prior, commits, last_tick, deleted, source) "
@@ -166,10 +170,13 @@ def _ro_uri(path: Path, immutable: bool) -> str:
     return path.resolve().as_uri() + ("?mode=ro&immutable=1" if immutable else "?mode=ro")
 
 
-def _connect_ro(path: Path) -> sqlite3.Connection:
-    """A read-only connection that creates nothing beside the file (see the module doc)."""
-    conn = sqlite3.connect(_ro_uri(path, immutable=not _wal_has_data(path)), uri=True,
-                           isolation_level=None, check_same_thread=False)
+def _connect_ro(path: Path, immutable: bool | None = None) -> sqlite3.Connection:
+    """A read-only connection that creates nothing beside the file (see the module doc);
+    `immutable` None: unless a -wal beside it holds data."""
+    if immutable is None:
+        immutable = not _wal_has_data(path)
+    conn = sqlite3.connect(_ro_uri(path, immutable), uri=True, isolation_level=None,
+                           check_same_thread=False)
     conn.create_function("dp_initials", 1, initials_of, deterministic=True)
     return conn
 
@@ -273,16 +280,28 @@ def _look(path: Path) -> _Look:
     problem = _header_problem(path, st.st_size, head)
     if problem:
         raise UserLexiconError(f"{problem}; {_REPAIR_HINT}", "damaged")
+    wal = _wal_has_data(path)
+    version = -1
     try:
-        conn = _connect_ro(path)
+        # the main file alone first: another program's database says so there, and an
+        # immutable read leaves even a running program's -wal and -shm as they are
+        conn = _connect_ro(path, immutable=True)
+        try:
+            version = _schema_version(path, conn)
+        finally:
+            conn.close()
     except sqlite3.Error as e:
-        raise _error(path, e, "cannot open it as SQLite") from None
-    try:
-        version = _schema_version(path, conn)
-    except sqlite3.DatabaseError as e:
-        raise _error(path, e) from None
-    finally:
-        conn.close()
+        if not wal:  # else the pages read may be mid-checkpoint: the -wal view decides
+            raise _error(path, e, "cannot read it as SQLite") from None
+    if wal and version <= SCHEMA_VERSION:
+        try:  # the committed pages in the -wal are part of the database
+            conn = _connect_ro(path, immutable=False)
+            try:
+                version = _schema_version(path, conn)
+            finally:
+                conn.close()
+        except sqlite3.Error as e:
+            raise _error(path, e, "cannot read it as SQLite") from None
     if version == 0 and read_only is not None:
         raise UserLexiconError(f"{path}: the database is empty and {read_only}", "read-only")
     return _Look(version == 0, version, read_only)
@@ -556,10 +575,11 @@ class UserLexicon:
             n += self._write_many(batch)
         return n
 
-    def _write_many(self, entries: list[UserEntry]) -> int:
+    def _write_many(self, entries: list[UserEntry], readings: bool = True) -> int:
         rows = [_params(e) for e in entries]
         self.conn.executemany(_UPSERT, rows)
-        self.conn.executemany(_ADD_READING, {(initials_of(r[1]), r[1]) for r in rows})
+        if readings:
+            self.conn.executemany(_ADD_READING, {(initials_of(r[1]), r[1]) for r in rows})
         return len(rows)
 
     def set_tick(self, tick: int) -> None:
@@ -577,13 +597,19 @@ class UserLexicon:
         reading; an error raised by `rows`, such as a bad line, ends the import here, before
         anything is written). Then, in one transaction, `plan(batch of (word, syllables,
         best logp, current entry or None), tick)` returns the entries to write, batch by
-        batch. Memory is one batch, whatever the size of the file. `staged(n)` and
-        `merged(n)` report progress. Returns the number of distinct entries staged.
+        batch, in (word, pinyin) order. Memory is one batch and the page cache
+        (MERGE_CACHE_MB), whatever the size of the file. `staged(n)` and `merged(n)` report
+        progress. Returns the number of distinct entries staged.
         """
         conn = self.conn
         if self.read_only is not None:
             raise UserLexiconError(f"{self.path}: cannot write ({self.read_only})", "read-only")
+        cache = conn.execute("PRAGMA cache_size").fetchone()[0]
         try:
+            # a big import inserts all over three indexes: a page cache of MERGE_CACHE_MB
+            # instead of SQLite's 2 MB keeps them off the disk (memory stays bounded by it)
+            conn.execute(f"PRAGMA cache_size = {-MERGE_CACHE_MB * 1024}")
+            conn.execute(f"PRAGMA temp.cache_size = {-MERGE_CACHE_MB * 1024 // 4}")
             conn.execute("DROP TABLE IF EXISTS temp.import_rows")
             conn.execute("CREATE TEMP TABLE import_rows (word TEXT NOT NULL, pinyin TEXT NOT "
                          "NULL, logp REAL NOT NULL, UNIQUE (word, pinyin))")
@@ -611,27 +637,35 @@ class UserLexicon:
             with self.transaction():
                 tick = int(conn.execute("SELECT value FROM meta WHERE key = 'tick'")
                            .fetchone()[0])
-                last = 0
+                # in (word, pinyin) order, the order of the unique index: the lookups and
+                # the inserts walk the words table's biggest index from one end to the other
+                last = ("", "")
                 while True:
                     got = conn.execute(
-                        f"SELECT s.rowid, s.word, s.pinyin, s.logp, w.{_COLS.replace(', ', ', w.')}"
+                        f"SELECT s.word, s.pinyin, s.logp, w.{_COLS.replace(', ', ', w.')}"
                         " FROM temp.import_rows s LEFT JOIN words w ON w.word = s.word AND "
-                        "w.pinyin = s.pinyin WHERE s.rowid > ? ORDER BY s.rowid LIMIT ?",
-                        (last, batch)).fetchall()
+                        "w.pinyin = s.pinyin WHERE (s.word, s.pinyin) > (?, ?) "
+                        "ORDER BY s.word, s.pinyin LIMIT ?", (*last, batch)).fetchall()
                     if not got:
                         break
-                    last = got[-1][0]
-                    todo = [(r[1], tuple(r[2].split()), r[3],
-                             _row(r[4:]) if r[4] is not None else None) for r in got]
-                    self._write_many(plan(todo, tick))
+                    last = (got[-1][0], got[-1][1])
+                    todo = [(r[0], tuple(r[1].split()), r[2],
+                             _row(r[3:]) if r[3] is not None else None) for r in got]
+                    self._write_many(plan(todo, tick), readings=False)
                     if merged:
                         merged(len(got))
+                # the readings of the staged rows, in the readings table's own order (a
+                # reading whose rows the plan left out costs a lookup later, nothing more)
+                conn.execute("INSERT OR IGNORE INTO readings (initials, pinyin) SELECT "
+                             "dp_initials(pinyin) AS i, pinyin FROM (SELECT DISTINCT pinyin "
+                             "FROM temp.import_rows) ORDER BY i, pinyin")
             return n
         except sqlite3.Error as e:
             raise _error(self.path, e, "cannot import") from None
         finally:
             with suppress(sqlite3.Error):
                 conn.execute("DROP TABLE IF EXISTS temp.import_rows")
+                conn.execute(f"PRAGMA cache_size = {cache}")
 
 
 # ---- repair and reset --------------------------------------------------------------------------

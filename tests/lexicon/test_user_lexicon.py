@@ -1,12 +1,14 @@
 """The SQLite user lexicon: privacy, transactions, concurrency, crashes, foreign files."""
 
 import os
+import shutil
 import signal
 import sqlite3
 import stat
 import subprocess
 import sys
 import textwrap
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -152,3 +154,300 @@ def test_sigkill_in_the_middle_of_a_replay_with_learning(tmp_path, tiny_cache):
     assert max(e.last_tick for e in u.entries(include_deleted=True)) <= u.tick
     assert u.get("先在", ("xian", "zai")) is not None
     u.close()
+
+
+# ---- refused files: one sentence, and nothing in their directory changes ---------------------
+
+
+def snapshot(directory: Path) -> dict[str, tuple[int, int, bytes]]:
+    """Every entry of `directory`: size, mtime and bytes (what a refusal must not change)."""
+    return {p.name: (p.stat().st_size, p.stat().st_mtime_ns, p.read_bytes())
+            for p in sorted(directory.iterdir())}
+
+
+def our_file(path: Path, rows: int = 0) -> Path:
+    u = UserLexicon(path)
+    u.put_many(UserEntry(f"词{i}", ("ci", "yi"), 0.6, 0.0, 1, 0, False, "learned")
+               for i in range(rows))
+    u.close()
+    return path
+
+
+def sql(path: Path, *statements: str) -> None:
+    """Run statements on a file as another program would (plain sqlite3), then close."""
+    c = sqlite3.connect(path)
+    for s in statements:
+        c.execute(s)
+    c.commit()
+    c.close()
+
+
+def foreign_wal(p: Path) -> None:
+    c = sqlite3.connect(p)
+    assert c.execute("PRAGMA journal_mode = WAL").fetchone()[0] == "wal"
+    c.execute("CREATE TABLE notes (x)")
+    c.execute("INSERT INTO notes VALUES (1)")
+    c.commit()
+    c.close()
+
+
+def newer(p: Path) -> None:
+    our_file(p)
+    sql(p, "UPDATE meta SET value = '3' WHERE key = 'schema_version'")
+
+
+def non_numeric(p: Path) -> None:
+    our_file(p)
+    sql(p, "UPDATE meta SET value = 'two' WHERE key = 'schema_version'")
+
+
+def other_columns(p: Path) -> None:
+    our_file(p, 10)
+    sql(p, "ALTER TABLE words ADD COLUMN colour TEXT")
+
+
+def truncated(p: Path) -> None:
+    our_file(p, 3000)
+    data = p.read_bytes()
+    p.write_bytes(data[: len(data) // 2])
+
+
+def damaged_schema(p: Path) -> None:
+    our_file(p, 10)
+    data = bytearray(p.read_bytes())
+    data[100:4096] = b"\xa5" * (4096 - 100)  # the schema's b-tree page, after the header
+    p.write_bytes(bytes(data))
+
+
+REFUSED = {
+    "foreign-wal": (foreign_wal, "another program's SQLite database, with tables notes"),
+    "newer-schema": (newer, "schema version 3 is newer than this program's"),
+    "non-numeric-schema": (non_numeric, "schema version 'two' is not a number"),
+    "other-columns": (other_columns, "does not know \\(colour\\)"),
+    "truncated": (truncated, "truncated"),
+    "damaged-schema": (damaged_schema, "damaged .*lexicon repair"),
+    "not-sqlite": (lambda p: p.write_bytes(b"hello\n" * 100), "not an SQLite file"),
+}
+
+
+@pytest.mark.parametrize("make", list(REFUSED), ids=list(REFUSED))
+def test_a_refused_file_is_one_sentence_and_its_directory_is_unchanged(tmp_path, make):
+    build, message = REFUSED[make]
+    d = tmp_path / "data"
+    d.mkdir()
+    p = d / "user.db"
+    build(p)
+    before = snapshot(d)
+    with pytest.raises(UserLexiconError, match=message) as e:
+        UserLexicon(p)
+    assert str(e.value).startswith(str(p)) and "\n" not in str(e.value)
+    assert "invalid literal" not in str(e.value)
+    assert snapshot(d) == before  # no -wal, -shm or journal created, nothing rewritten
+
+
+def test_a_file_that_another_program_has_open_in_wal_mode_is_refused_untouched(tmp_path):
+    p = tmp_path / "other.db"
+    foreign_wal(p)
+    c = sqlite3.connect(p)  # the other program, still running, with data in its -wal
+    c.execute("INSERT INTO notes VALUES (2)")
+    c.commit()
+    before = snapshot(tmp_path)
+    assert (tmp_path / "other.db-wal").exists()
+    with pytest.raises(UserLexiconError, match="another program's"):
+        UserLexicon(p)
+    assert snapshot(tmp_path) == before
+    c.close()
+
+
+def test_a_version_1_file_is_brought_up_to_date_when_opened(tmp_path):
+    """A user.db of the previous release (schema 1: no pinyin index, no readings table)."""
+    p = tmp_path / "user.db"
+    sql(p, "PRAGMA journal_mode = WAL",
+        "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)",
+        "CREATE TABLE [words] ([id] INTEGER PRIMARY KEY, [word] TEXT NOT NULL, [pinyin] TEXT "
+        "NOT NULL, [likelihood] FLOAT DEFAULT 0.0, [prior] FLOAT DEFAULT 0.0, [commits] "
+        "INTEGER DEFAULT 0, [last_tick] INTEGER DEFAULT 0, [deleted] INTEGER DEFAULT 0, "
+        "[source] TEXT DEFAULT 'learned')",
+        "CREATE UNIQUE INDEX idx_words_word_pinyin ON words (word, pinyin)",
+        "INSERT INTO meta VALUES ('app', 'delta-pinyin-user-lexicon'), "
+        "('schema_version', '1'), ('tick', '7')",
+        "INSERT INTO words (word, pinyin, likelihood, prior, commits, last_tick, deleted, "
+        "source) VALUES ('字节序', 'zi jie xu', 0.7, 0.0, 3, 7, 0, 'learned'), "
+        "('先在', 'xian zai', 0.0, 0.5, 1, 5, 1, 'system')")
+    u = UserLexicon(p)
+    assert u.schema_version == 2 and u.tick == 7
+    assert [e.word for e in u.with_initials("zjx")] == ["字节序"]
+    assert u.has_pinyin_prefix(("zi", "jie")) and not u.has_pinyin_prefix(("zi", "ji"))
+    assert u.forgotten() == [("先在", ("xian", "zai"))]
+    assert u.integrity() == ["ok"]
+    u.close()
+
+
+# ---- queries: what the lattice asks ---------------------------------------------------------
+
+
+def test_prefix_tests_and_lookups_are_by_whole_syllables(tmp_path):
+    u = UserLexicon(tmp_path / "u.db")
+    u.put_many([UserEntry("西安人", ("xi", "an", "ren"), 0.7, 0.0, 3, 0, False, "learned"),
+                UserEntry("先人", ("xian", "ren"), 0.7, 0.0, 3, 0, False, "learned"),
+                UserEntry("西", ("xi",), 0.0, 0.5, 0, 0, True, "system")])
+    assert u.has_pinyin_prefix(("xi", "an")) and u.has_pinyin_prefix(("xi", "an", "ren"))
+    assert not u.has_pinyin_prefix(("xi", "a"))  # 'xi an' does not begin with syllable 'a'
+    assert not u.has_pinyin_prefix(("xi", "an", "ren", "min"))
+    assert u.has_initials_prefix("xa") and u.has_initials_prefix("xr")
+    assert not u.has_initials_prefix("xz")
+    assert {e.word for e in u.with_initials("xar")} == {"西安人"}
+    assert {e.word for e in u.with_pinyin("xi")} == {"西"}  # forgotten ones too
+    assert u.forgotten() == [("西", ("xi",))]
+    u.close()
+
+
+def test_a_failed_import_changes_nothing_and_duplicates_keep_the_best_weight(tmp_path):
+    u = UserLexicon(tmp_path / "u.db")
+    u.put_many([UserEntry("已有", ("yi", "you"), 0.6, 0.0, 1, 0, False, "learned")])
+
+    def rows(fail: bool):
+        for i in range(50_000):
+            yield (f"词{i}", ("ci", "yi"), -5.0)
+        yield ("词3", ("ci", "yi"), -1.0)
+        if fail:
+            raise ValueError("line 50002: bad pinyin")
+
+    seen = []
+
+    def plan(batch, tick):
+        seen.extend(batch)
+        return [UserEntry(w, s, 0.6 if lp < -2 else 0.9, 0.5, 0, tick, False, "import")
+                for w, s, lp, cur in batch]
+
+    with pytest.raises(ValueError, match="line 50002"):
+        u.merge(rows(True), plan)
+    assert seen == [] and [e.word for e in u.entries()] == ["已有"]
+    assert u.merge(rows(False), plan, batch=7000) == 50_000
+    assert len(seen) == 50_000 and len(u) == 50_001
+    assert u.get("词3", ("ci", "yi")).likelihood == 0.9  # the best logp of its two lines
+    assert "import_rows" not in [r[0] for r in u.db.execute(
+        "SELECT name FROM temp.sqlite_master")]
+    u.close()
+
+
+# ---- read-only files and directories -------------------------------------------------------
+
+
+@contextmanager
+def read_only(path: Path):
+    """`path` (file or directory) cannot be written, even by root (chattr +i)."""
+    if os.geteuid() == 0:
+        if shutil.which("chattr") is None or subprocess.run(
+                ["chattr", "+i", str(path)], capture_output=True).returncode != 0:
+            pytest.skip("running as root without chattr +i: cannot make a file read-only")
+        try:
+            yield
+        finally:
+            subprocess.run(["chattr", "-i", str(path)], check=True)
+        return
+    mode = stat.S_IMODE(path.stat().st_mode)
+    path.chmod(0o555 if path.is_dir() else 0o444)
+    try:
+        yield
+    finally:
+        path.chmod(mode)
+
+
+@pytest.mark.parametrize("what", ["file", "directory"])
+def test_a_read_only_user_db_opens_read_only_and_writes_nothing(tmp_path, what):
+    d = tmp_path / "data"
+    p = our_file(d / "user.db", 5)
+    before = snapshot(d)
+    with read_only(p if what == "file" else d):
+        u = UserLexicon(p)
+        assert u.read_only is not None and ("read-only" in u.read_only)
+        assert len(u) == 5 and u.with_pinyin("ci yi")  # reads work
+        with pytest.raises(UserLexiconError, match="read-only") as e:
+            u.update([("新", ("xin",))], bump)
+        assert e.value.kind == "read-only"
+        assert not u.reopen()  # still read-only
+        u.close()
+        assert snapshot(d) == before
+    u = UserLexicon(p)  # writable again
+    assert u.read_only is None
+    u.close()
+
+
+def test_a_read_only_directory_without_the_file_is_a_clear_error(tmp_path):
+    d = tmp_path / "data"
+    d.mkdir()
+    with read_only(d):
+        with pytest.raises(UserLexiconError, match="cannot create it .*read-only"):
+            UserLexicon(d / "user.db")
+    assert list(d.iterdir()) == []
+
+
+# ---- repair and reset ---------------------------------------------------------------------------
+
+
+def damage_the_page_of(p: Path, word: str) -> None:
+    """Overwrite the words table's page that holds `word`'s row (likelihood 0.6) with junk."""
+    import struct
+
+    data = bytearray(p.read_bytes())
+    page = int.from_bytes(data[16:18], "big")
+    at = data.find(word.encode() + b"ci yi" + struct.pack(">d", 0.6))
+    assert at > 0
+    start = at // page * page
+    data[start:start + page] = b"\x5a" * page
+    p.write_bytes(bytes(data))
+
+
+def test_repair_salvages_the_readable_rows_and_keeps_the_old_file(tmp_path):
+    from lexicon.user_lexicon import repair
+
+    p = tmp_path / "user.db"
+    u = UserLexicon(p)
+    u.put_many(UserEntry(f"词{i}", ("ci", "yi"), 0.6, 0.0, 1, i, False, "learned")
+               for i in range(3000))
+    u.set_tick(3000)
+    u.close()
+    damage_the_page_of(p, "词1500")
+    damaged = p.read_bytes()
+    report = repair(p)
+    assert report.problem is not None and report.backup is not None
+    assert report.backup.name.startswith("user.db.broken-") and report.backup.parent == tmp_path
+    assert report.backup.read_bytes() == damaged  # the old file, kept as it was
+    assert 2500 < report.salvaged < 3000 and report.dropped > 0  # one page's rows lost
+    assert stat.S_IMODE(p.stat().st_mode) == 0o600
+    u = UserLexicon(p)
+    assert u.integrity() == ["ok"] and len(u) == report.salvaged and u.tick == 3000
+    assert u.get("词0", ("ci", "yi")) is not None and u.get("词1500", ("ci", "yi")) is None
+    u.close()
+    assert repair(p).problem is None  # sound now: nothing more to do
+    assert sorted(x.name for x in tmp_path.iterdir()) == sorted(["user.db",
+                                                                  report.backup.name])
+
+
+def test_repair_of_a_foreign_file_moves_it_aside_and_starts_empty(tmp_path):
+    from lexicon.user_lexicon import repair
+
+    p = tmp_path / "user.db"
+    foreign_wal(p)
+    before = p.read_bytes()
+    report = repair(p)
+    assert "another program's" in report.problem and report.salvaged == 0
+    assert report.backup.read_bytes() == before
+    u = UserLexicon(p)
+    assert len(u) == 0
+    u.close()
+
+
+def test_reset_keeps_the_old_file_and_starts_empty(tmp_path):
+    from lexicon.user_lexicon import reset
+
+    p = our_file(tmp_path / "user.db", 20)
+    old = p.read_bytes()
+    backup = reset(p)
+    assert backup is not None and backup.name.startswith("user.db.reset-")
+    assert backup.read_bytes() == old
+    u = UserLexicon(p)
+    assert len(u) == 0 and u.tick == 0 and u.integrity() == ["ok"]
+    u.close()
+    assert stat.S_IMODE(p.stat().st_mode) == 0o600
