@@ -73,19 +73,18 @@ def run_corpus_command(args) -> int:
 
 
 def _build(args, out: Path) -> int:
-    from corpus import SOURCES, build_corpus
+    from corpus import SOURCES, build_corpus, default_downloads_dir
+    from corpus.fetch import Fetcher
 
     sources = SOURCES
     if args.only:
         names = {s.name for s in SOURCES}
         unknown = [n for n in args.only if n not in names]
         if unknown:
-            raise CliError(f"--only: no source {unknown[0]!r} (sources: {', '.join(sorted(names))})")
+            raise CliError(f"--only: no source {unknown[0]!r} "
+                           f"(sources: {', '.join(sorted(names))})")
         sources = tuple(s for s in SOURCES if s.name in args.only)
     t0 = time.perf_counter()
-    from corpus import default_downloads_dir
-    from corpus.fetch import Fetcher
-
     fetcher = Fetcher(Path(args.downloads) if args.downloads else default_downloads_dir(),
                       refresh=args.refresh)
     manifest = build_corpus(out, sources=sources, fetcher=fetcher,
@@ -110,7 +109,7 @@ def _build(args, out: Path) -> int:
 
 def _print_manifest(m: dict, out: Path) -> None:
     rows = [("source", "domain", "version", "Han kept", "lines", "dev/test docs",
-             "decontam", "cleaning", "licence (DATA.md)")]
+             "decontam", "cleaning", "licence (docs/DATA.md)")]
     for s in m["sources"]:
         pkgs = s.get("packages", [])
         ver = pkgs[0]["version"] if len(pkgs) == 1 else f"{len(pkgs)} packages" if pkgs else "-"

@@ -1,4 +1,4 @@
-"""The training corpus: every usable running text of the registries (DATA.md), cleaned,
+"""The training corpus: every usable running text of the registries (docs/DATA.md), cleaned,
 decontaminated, tagged by domain and split by document into train, dev and test.
 
     from corpus import build_corpus, default_corpus_dir, read_documents

@@ -1,7 +1,7 @@
-"""The corpus sources (DATA.md's running text), and the extractor of each one's format.
+"""The corpus sources (docs/DATA.md's running text), and the extractor of each one's format.
 
 A `Source` names its packages, the members to read from them, its extractor and cleaning
-rules, its domain and its licence as DATA.md states it. An extractor turns the members'
+rules, its domain and its licence as docs/DATA.md states it. An extractor turns the members'
 bytes into `Document`s of raw units; it is registered by name (`@extractor("mo")`) so that a
 source's description, which keys the build's cache, is plain text.
 
@@ -206,7 +206,7 @@ class Source:
     extractor: str
     options: tuple[tuple[str, Any], ...] = ()
     rules: CleanRules = field(default_factory=CleanRules)
-    licence: str = "not stated in DATA.md"
+    licence: str = "not stated in docs/DATA.md"
     note: str = ""
 
     def extract(self, files: dict[str, bytes]) -> list[Document]:
@@ -273,7 +273,7 @@ SOURCES: tuple[Source, ...] = (
            "paragraphs go as too little Han"),
     Source("gettext", "technical", _deb(*GETTEXT_PACKAGES),
            ("*/zh_CN/LC_MESSAGES/*.mo", "*/zh-CN/LC_MESSAGES/*.mo"), "mo", rules=_UI,
-           licence="not stated in DATA.md (each package's own)",
+           licence="not stated in docs/DATA.md (each package's own)",
            note="UI strings of " + str(len(GETTEXT_PACKAGES)) + " packages"),
     Source("fortunes-zh", "everyday", _deb("fortunes-zh"),
            ("usr/share/games/fortunes/chinese",), "fortune", (("pinned", "dev"),),

@@ -31,7 +31,8 @@ def test_the_build_drops_and_counts_it(tmp_path):
     tatoeba = next(s for s in m["sources"] if s["name"] == "tatoeba")
     assert tatoeba["dropped_decontamination"] == 1
     assert m["decontamination"]["dropped_lines"] == 1
-    text = "".join((tmp_path / "c" / sp / "everyday.txt").read_text() for sp in ("train", "dev", "test"))
+    text = "".join((tmp_path / "c" / sp / "everyday.txt").read_text()
+                   for sp in ("train", "dev", "test"))
     assert "學校門口" not in text and "我們第8次試試看" in text
 
 

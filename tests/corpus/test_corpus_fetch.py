@@ -27,7 +27,8 @@ def test_deb_members_version_and_licence(tmp_path):
     a = DebArchive(deb)
     assert a.version == "2.98" and len(a.sha256) == 64
     got = a.read(("usr/share/games/fortunes/chinese", "usr/share/doc/*/copyright"))
-    assert sorted(got) == ["usr/share/doc/fortunes-zh/copyright", "usr/share/games/fortunes/chinese"]
+    assert sorted(got) == ["usr/share/doc/fortunes-zh/copyright",
+                           "usr/share/games/fortunes/chinese"]
     assert licences_of({"usr/share/doc/fortunes-zh/copyright": got[
         "usr/share/doc/fortunes-zh/copyright"]}) == ["GPL-3.0+"]
 

@@ -149,7 +149,8 @@ def test_gzip_roff_round_trip_through_the_man_extractor():
     from corpus.sources import extract_man
 
     page = gzip.compress(ROFF.encode())
+    alias = gzip.compress(b".so man1/bzip2.1\n")
     docs = extract_man({"usr/share/man/zh_CN/man1/ls.1.gz": page,
                         "usr/share/man/zh_CN/man8/fdisk.8.gz": page,
-                        "usr/share/man/zh_CN/man1/bzcat.1.gz": gzip.compress(b".so man1/bzip2.1\n")})
+                        "usr/share/man/zh_CN/man1/bzcat.1.gz": alias})
     assert [(d.name, d.pinned) for d in docs] == [("man1/ls.1", "dev"), ("man8/fdisk.8", None)]

@@ -37,7 +37,8 @@ def test_mo_catalog_in_chunks():
 
 
 def test_tatoeba_each_sentence_once_in_id_order():
-    tsv = "\ufeff2\t我們試試看！\t10\tLet's try.\n2\t我們試試看！\t11\tLet's do it.\n1\t你好。\t12\tHi.\nbad line\n"
+    tsv = ("\ufeff2\t我們試試看！\t10\tLet's try.\n2\t我們試試看！\t11\tLet's do it.\n"
+           "1\t你好。\t12\tHi.\nbad line\n")
     docs = extract_tatoeba({"assets/tatoeba.tsv": tsv.encode()})
     assert [d.units for d in docs] == [["你好。", "我們試試看！"]]
 
