@@ -109,8 +109,14 @@ def _run(args: argparse.Namespace) -> int:
         raise CliError(f"the IBus engine cannot start ({e}): run `make ibus-deps`") from None
 
     def load():
-        # the learner is always opened so that learning can be switched on from the menu
-        return engine_from_args(args, always_learner=True)
+        # the learner is always opened so that learning can be switched on from the menu;
+        # the neural LM comes after (load_lm): keys are composed while torch loads
+        return engine_from_args(args, always_learner=True, lm=False)
+
+    def load_lm():
+        from ime.engine import load_reranker
+
+        return load_reranker(cfg.device, cfg.threads)
 
     return run(load, cfg, config_path, cache_dir_of(args), exec_by_daemon=args.ibus,
-               command=engine_command(args))
+               command=engine_command(args), load_lm=load_lm if cfg.lm else None)

@@ -368,3 +368,46 @@ def test_the_engine_loads_in_the_background(make_engine, ui_engine: Path,
     assert done.wait(60)
     assert r2.service.engine is None and "ZeroDivisionError" in r2.service.load_error
     assert not r2.press("a")  # keys still pass
+
+
+class FakeReranker:
+    """The Reranker protocol with no model: every text equally likely."""
+
+    lam, top = 0.5, 10
+
+    def start(self, text: str = "") -> object:
+        return ("h", text)
+
+    def advance(self, handle: object, text: str) -> object:
+        return ("h", handle, text)
+
+    def logp(self, handle: object, texts) -> list[float]:
+        self.calls = getattr(self, "calls", 0) + 1
+        return [0.0] * len(texts)
+
+
+def test_the_neural_lm_loads_after_the_engine_and_takes_over(make_engine, ui_engine: Path,
+                                                             tmp_path: Path) -> None:
+    import threading
+
+    r = Rig(None, tmp_path)
+    order = []
+    done = threading.Event()
+
+    def call_soon(fn, *args):
+        order.append(fn.__name__)
+        fn(*args)
+        if fn.__name__ == "set_reranker":
+            done.set()
+
+    reranker = FakeReranker()
+    r.service.load_in_background(lambda: make_engine(), call_soon, ui_engine,
+                                 load_lm=lambda: reranker)
+    assert done.wait(60)
+    engine = r.service.engine
+    assert order == ["set_engine", "set_reranker"] and engine.reranking
+    assert [kw["lm"] for ev, kw in r.traced if ev == "lm_ready"] == [True]
+    r.session.focus_in()
+    assert r.client.toggle("lm")
+    r.type("nihao")
+    assert reranker.calls > 0  # the keys were reranked

@@ -191,9 +191,11 @@ def _qt_usable(config: Config) -> str | None:
 
 def run(load: Callable[[], Engine], config: Config, config_path: Path | None = None,
         cache_dir: Path | None = None, exec_by_daemon: bool = True,
-        command: list[str] | None = None) -> int:
-    """Serve the engine until the bus goes away. `load` builds the Engine (on a thread);
-    `config` is read up front only for the view and the thread count. `exec_by_daemon`: the
+        command: list[str] | None = None,
+        load_lm: Callable[[], object | None] | None = None) -> int:
+    """Serve the engine until the bus goes away. `load` builds the Engine (on a thread),
+    `load_lm` then the neural reranker; `config` is read up front for the view and the
+    thread count. `exec_by_daemon`: the
     daemon started us (`--ibus`): own the component's bus name; else register the component
     ourselves (a run by hand), and select it with `ibus engine delta-pinyin`."""
     # torch, if the LM loads, takes its thread count from these when it is first imported
@@ -241,7 +243,7 @@ def run(load: Callable[[], Engine], config: Config, config_path: Path | None = N
     def call_soon(fn: Callable[..., object], *args: object) -> None:
         GLib.idle_add(fn, *args)
 
-    service.load_in_background(load, call_soon, cache_dir)
+    service.load_in_background(load, call_soon, cache_dir, load_lm)
 
     if app is not None:
         bus.connect("disconnected", lambda _bus: app.quit())

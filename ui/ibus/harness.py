@@ -16,8 +16,8 @@ command prints. The clients are this module run as a program:
 a window titled TITLE with a text field `text`, a second one `other` and a password field
 `password`; it reads commands on stdin (`focus NAME`, `clear`, `state`, `quit`) and writes
 JSON lines on stdout: `ready`, every key press that reaches it (`key`, with a
-`time.monotonic()` stamp), every preedit change, and the answer to `state` (each field's
-text and rectangle in root coordinates, the last preedit).
+`time.monotonic()` stamp), every preedit change and (GTK) text change, and the answer to
+`state` (each field's text and rectangle in root coordinates, the last preedit).
 """
 
 from __future__ import annotations
@@ -92,6 +92,7 @@ class Client:
         self.events: queue.Queue[dict] = queue.Queue()
         self.keys: list[dict] = []  # every key press seen (with its time)
         self.preedits: list[dict] = []  # every preedit change (with its time)
+        self.changes: list[dict] = []  # every change of a field's text (GTK; with its time)
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
         self.wid = ""
@@ -107,6 +108,8 @@ class Client:
                 self.keys.append(ev)
             elif ev.get("event") == "preedit":
                 self.preedits.append(ev)
+            elif ev.get("event") == "changed":
+                self.changes.append(ev)
             else:
                 self.events.put(ev)
 
@@ -168,6 +171,8 @@ class Desktop:
         self.env: dict[str, str] = {}
         self.display = ""
         self.trace = self.tmp / "engine-trace.jsonl"
+        self._trace: list[dict] = []
+        self._trace_at = 0
         self.daemon_log = self.tmp / "ibus-daemon.log"
         self.user_db = self.tmp / "data" / "delta-pinyin" / "user.db"
 
@@ -310,12 +315,17 @@ class Desktop:
     # ---- the engine's trace -------------------------------------------------------------------
 
     def trace_events(self, event: str | None = None) -> list[dict]:
+        """The engine's trace so far (read on from where the last call stopped)."""
         try:
-            lines = self.trace.read_text(encoding="utf-8").splitlines()
+            with open(self.trace, "rb") as f:
+                f.seek(self._trace_at)
+                data = f.read()
         except FileNotFoundError:
             return []
-        evs = [json.loads(ln) for ln in lines if ln.strip()]
-        return [e for e in evs if event is None or e["event"] == event]
+        end = data.rfind(b"\n") + 1  # a line still being written waits for the next call
+        self._trace_at += end
+        self._trace += [json.loads(ln) for ln in data[:end].splitlines() if ln.strip()]
+        return [e for e in self._trace if event is None or e["event"] == event]
 
     def engine_pid(self) -> int | None:
         regs = self.trace_events("registered")
@@ -395,7 +405,8 @@ def _gtk_client(title: str) -> int:
     import gi
 
     gi.require_version("Gtk", "3.0")
-    from gi.repository import GLib, Gtk
+    gi.require_version("Gdk", "3.0")
+    from gi.repository import Gdk, GLib, Gtk
 
     ignored = (1 << 24) | (1 << 25)  # IBus's HANDLED / IGNORED (FORWARD) bits: re-sent keys
     win = Gtk.Window(title=title)
@@ -414,15 +425,18 @@ def _gtk_client(title: str) -> int:
         e.connect("preedit-changed", lambda _e, s, n=name: (
             last_preedit.__setitem__("text", s),
             _emit(event="preedit", t=time.monotonic(), field=n, preedit=s)))
+        e.connect("changed", lambda e, n=name: _emit(event="changed", t=time.monotonic(),
+                                                     field=n, text=e.get_text()))
         box.pack_start(e, False, False, 0)
         entries[name] = e
 
-    def on_key(_w, ev) -> bool:
-        if not ev.state & ignored:
-            _emit(event="key", t=time.monotonic(), keyval=ev.keyval)
-        return False
+    def on_event(ev) -> None:
+        # every event as GDK reads it from X, before GTK (and IBus's key snooper) sees it
+        if ev.type == Gdk.EventType.KEY_PRESS and not ev.key.state & ignored:
+            _emit(event="key", t=time.monotonic(), keyval=ev.key.keyval)
+        Gtk.main_do_event(ev)
 
-    win.connect("key-press-event", on_key)
+    Gdk.event_handler_set(on_event)
     win.connect("destroy", Gtk.main_quit)
 
     def rect(e: Gtk.Entry) -> list[int]:

@@ -165,9 +165,13 @@ class Service:
     # ---- the engine, loaded in the background ------------------------------------------------
 
     def load_in_background(self, load: Callable[[], Engine], call_soon: Callable[..., object],
-                           cache_dir: Path | None = None) -> threading.Thread:
+                           cache_dir: Path | None = None,
+                           load_lm: Callable[[], object | None] | None = None
+                           ) -> threading.Thread:
         """Load the engine on a thread (building the lexicon apart first when it is missing);
-        `set_engine` runs on the main loop when it is there."""
+        `set_engine` runs on the main loop when it is there. `load_lm`: the neural reranker,
+        loaded after the engine (torch takes seconds to import: keys are composed by the
+        n-gram model meanwhile), switched on by `set_reranker` when it is there."""
 
         def work() -> None:
             t0 = time.monotonic()
@@ -181,10 +185,30 @@ class Service:
                 call_soon(self._failed, msg)
                 return
             call_soon(self.set_engine, engine, time.monotonic() - t0)
+            if load_lm is not None:
+                try:
+                    reranker = load_lm()
+                except Exception as e:  # noqa: BLE001 — the n-gram model ranks alone
+                    print(f"delta-pinyin: neural LM not loaded ({e})", file=sys.stderr)
+                    reranker = None
+                call_soon(self.set_reranker, reranker, time.monotonic() - t0)
 
         thread = threading.Thread(target=work, name="delta-pinyin-load", daemon=True)
         thread.start()
         return thread
+
+    def set_reranker(self, reranker: object | None, seconds: float = 0.0) -> bool:
+        """The neural LM has loaded (None: it could not be): rerank from the next key on."""
+        engine = self.engine
+        if engine is not None and reranker is not None:
+            engine.reranker = reranker  # type: ignore[assignment]
+            engine.set_config(engine.config.with_(lm=True))
+        self.trace("lm_ready", seconds=round(seconds, 3),
+                   lm=engine is not None and engine.reranking)
+        for s in list(self.sessions):
+            s.refresh()
+            s.refresh_properties()
+        return False  # GLib.idle_add: run once
 
     def _failed(self, message: str) -> bool:
         self.load_error = message
