@@ -411,3 +411,23 @@ def test_the_neural_lm_loads_after_the_engine_and_takes_over(make_engine, ui_eng
     assert r.client.toggle("lm")
     r.type("nihao")
     assert reranker.calls > 0  # the keys were reranked
+
+
+def test_gi_stays_in_the_ibus_glue() -> None:
+    """The engine, the command line and the gi-free ibus modules import neither gi nor Qt
+    (torch neither): only ui.ibus.engine (gi) and ui.ibus.qt_view (Qt) do."""
+    import json
+    import subprocess
+    import sys
+
+    probe = ("import json, sys\n"
+             "import ime.engine, ime.keys, ui.ibus.keymap, ui.ibus.component, ui.ibus.session\n"
+             "import cli.main, cli.ibus\n"
+             "cli.main.build_parser()\n"
+             "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules}"
+             " & {'gi', 'PyQt6', 'torch'})))\n")
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.run([sys.executable, "-c", probe], cwd=root, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert json.loads(proc.stdout.strip().splitlines()[-1]) == []
