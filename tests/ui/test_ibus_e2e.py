@@ -226,3 +226,29 @@ def test_screenshot_of_a_gtk_application_with_the_candidate_window(desk: Desktop
     assert len(shades) >= 20  # antialiased Han characters, not an empty box
     if os.environ.get("UPDATE_SCREENSHOT") == "1":
         shutil.copyfile(out, ROOT / "docs" / "ibus-gtk.png")
+
+
+def test_a_click_selects_and_a_right_click_forgets(desk: Desktop, app: Client) -> None:
+    paint = type_and_paint(desk, "nihao")
+    wx, wy, _, _ = paint["geometry"]
+    x, y, w, h = paint["cells"][1]
+    second = paint["candidates"][1]
+    forgotten, painted = len(desk.trace_events("forgotten")), len(desk.trace_events("paint"))
+    desk.click(wx + x + w // 2, wy + y + h // 2, 3)
+    desk.wait(lambda: len(desk.trace_events("forgotten")) > forgotten, 10, "the forget")
+    assert desk.trace_events("forgotten")[-1]["word"] == second
+    paint = desk.wait(lambda: next((e for e in reversed(desk.trace_events("paint")[painted:])
+                                    if e["keys"] == "nihao"), None), 10, "the repaint")
+    assert second not in paint["candidates"][:1]
+    x, y, w, h = paint["cells"][0]
+    desk.click(wx + x + w // 2, wy + y + h // 2, 1)
+    wait_text(desk, app, paint["candidates"][0])
+    assert desk.window_geometry(WINDOW) is None
+
+
+def test_the_property_menu_is_saved_to_config_toml(desk: Desktop) -> None:
+    """A gi input context stands in for the panel: it reads the engine's property list and
+    toggles Chinese punctuation off, then on again, as a click in the menu does."""
+    seen = desk.property_probe("punctuation", "chinese_punctuation")
+    assert seen[:5] == ["mode", "learning", "lm", "recording", "punctuation"]
+    assert seen[5:] == ["off:false", "on:true"]  # read back from config.toml each time

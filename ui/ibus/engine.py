@@ -129,12 +129,9 @@ class DeltaPinyinEngine(IBus.Engine):
                 prop.set_symbol(IBus.Text.new_from_string(""))
                 self._props[tg.key] = prop
                 self._prop_list.append(prop)
-            self._set_props(toggles)
-            self.register_properties(self._prop_list)
-            return
+        # registered again each time: IBus drops an engine's properties on every focus out
         self._set_props(toggles)
-        for prop in self._props.values():
-            self.update_property(prop)
+        self.register_properties(self._prop_list)
 
     def _set_props(self, toggles: list[Toggle]) -> None:
         for tg in toggles:

@@ -302,6 +302,21 @@ class Desktop:
     def key(self, *names: str, delay_ms: int = 30) -> None:
         self._xdotool("key", "--delay", str(delay_ms), *names)
 
+    def click(self, x: int, y: int, button: int = 1) -> None:
+        self._xdotool("mousemove", "--sync", str(x), str(y), "click", str(button))
+
+    def property_probe(self, key: str, setting: str) -> list[str]:
+        """Run the `props` client: the property keys the engine registered, then what
+        config.toml says of `setting` after toggling `key` off and on."""
+        assert self.config is not None
+        env = {k: v for k, v in self.env.items() if k != "DELTA_PINYIN_IBUS_TRACE"}
+        proc = subprocess.run([sys.executable, "-m", "ui.ibus.harness", "props", key, setting,
+                               str(self.config)], cwd=ROOT, env=env, capture_output=True,
+                              text=True, timeout=60)
+        if proc.returncode != 0:
+            raise DesktopError(f"props client: {proc.stderr.strip()[-1000:]}")
+        return proc.stdout.split()
+
     def window_geometry(self, name: str) -> tuple[int, int, int, int] | None:
         """Position and size of the visible window named `name` (xdotool), or None."""
         proc = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", name,
@@ -557,10 +572,67 @@ def _qt_client(title: str) -> int:
     return app.exec()
 
 
+def _props_client(key: str, setting: str, config: Path) -> int:
+    """An input context as the panel sees it: print the keys of the properties the engine
+    registers, then toggle `key` off and on, printing what config.toml says each time."""
+    import re
+
+    import gi
+
+    gi.require_version("IBus", "1.0")
+    from gi.repository import GLib, IBus
+
+    IBus.init()
+    bus = IBus.Bus()
+    ctx = bus.create_input_context("delta-pinyin-props-probe")
+    lists: list[list[str]] = []
+
+    def registered(_ctx, props) -> None:
+        keys, i = [], 0
+        while (p := props.get(i)) is not None:
+            keys.append(p.get_key())
+            i += 1
+        lists.append(keys)
+
+    ctx.connect("register-properties", registered)
+    caps = IBus.Capabilite
+    ctx.set_capabilities(caps.PREEDIT_TEXT | caps.FOCUS | caps.PROPERTY)
+    ctx.focus_in()
+    main = GLib.MainContext.default()
+
+    def pump(cond: Callable[[], object], timeout: float = 10) -> object:
+        end = time.monotonic() + timeout
+        while not (v := cond()) and time.monotonic() < end:
+            main.iteration(False)
+            time.sleep(0.01)
+        return v
+
+    if not pump(lambda: lists):
+        print("no properties registered", file=sys.stderr)
+        return 1
+    print(" ".join(lists[-1]))
+
+    def saved() -> str | None:
+        m = re.search(rf"^{setting} = (\w+)", config.read_text(encoding="utf-8"), re.M)
+        return m.group(1) if m else None
+
+    for state, word in ((IBus.PropState.UNCHECKED, "off"), (IBus.PropState.CHECKED, "on")):
+        before = saved()
+        ctx.property_activate(key, state)
+        pump(lambda before=before: saved() != before)
+        print(f"{word}:{saved()}")
+    ctx.focus_out()
+    pump(lambda: False, 0.2)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if len(argv) == 4 and argv[0] == "props":
+        return _props_client(argv[1], argv[2], Path(argv[3]))
     if len(argv) != 2 or argv[0] not in ("gtk", "qt"):
-        print("usage: python -m ui.ibus.harness gtk|qt TITLE", file=sys.stderr)
+        print("usage: python -m ui.ibus.harness gtk|qt TITLE | props KEY SETTING CONFIG",
+              file=sys.stderr)
         return 2
     return _gtk_client(argv[1]) if argv[0] == "gtk" else _qt_client(argv[1])
 

@@ -423,8 +423,16 @@ class Session:
             self._run(lambda: self.processor.select(index))  # type: ignore[union-attr]
 
     def forget(self, index: int) -> None:
-        if self.processor is not None:
-            self._run(lambda: self.processor.forget(index))  # type: ignore[union-attr]
+        if self.processor is None:
+            return
+
+        def forget() -> KeyResult:
+            r = self.processor.forget(index)  # type: ignore[union-attr]
+            if r.forgotten is not None:
+                self.service.trace("forgotten", word=r.forgotten[0], entries=r.forgotten[1])
+            return r
+
+        self._run(forget)
 
     def clicked(self, index: int, button: int) -> None:
         """A click on candidate `index` of the page: select; a right-click forgets."""
