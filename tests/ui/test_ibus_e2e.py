@@ -252,3 +252,27 @@ def test_the_property_menu_is_saved_to_config_toml(desk: Desktop) -> None:
     seen = desk.property_probe("punctuation", "chinese_punctuation")
     assert seen[:5] == ["mode", "learning", "lm", "recording", "punctuation"]
     assert seen[5:] == ["off:false", "on:true"]  # read back from config.toml each time
+
+
+def test_ibus_lookup_table_as_the_candidate_view(tmp_path: Path, ui_engine: Path) -> None:
+    """candidate_window = "ibus" (GNOME on Wayland): no Qt window; IBus's own table gets every
+    candidate with our page size, the highlight as its cursor, paging mapped onto it."""
+    _require_desktop()
+    config = tmp_path / "config.toml"
+    config.write_text('lm = false\ncandidate_window = "ibus"\n', encoding="utf-8")
+    with Desktop(tmp_path, cache_dir=ui_engine, config=config) as d:
+        d.select_engine()
+        d.wait(lambda: d.trace_events("registered"), 20, "the engine")
+        events = d.table_probe(["n", "i", "h", "a", "o", "Page_Down", "Page_Up", "Right",
+                                "space"])
+        assert d.window_geometry(WINDOW) is None  # no window of ours
+    tables = [e for e in events if e["event"] == "table" and e["visible"]]
+    assert len(tables) == 8  # one per key, the commit's Space aside
+    full = tables[4]  # after "nihao"
+    assert full["candidates"][0] == "你好" and len(full["candidates"]) > 5
+    assert full["page_size"] == 5 and full["labels"] == ["1.", "2.", "3.", "4.", "5."]
+    # Page_Down, Page_Up, Right: IBus's cursor follows our page and highlight
+    assert [t["cursor"] for t in tables[4:]] == [0, 5, 0, 1]
+    assert all(t["candidates"] == full["candidates"] for t in tables[4:])
+    commits = [e["text"] for e in events if e["event"] == "commit"]
+    assert commits == [full["candidates"][1]]

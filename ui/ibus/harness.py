@@ -317,6 +317,15 @@ class Desktop:
             raise DesktopError(f"props client: {proc.stderr.strip()[-1000:]}")
         return proc.stdout.split()
 
+    def table_probe(self, keys: list[str]) -> list[dict]:
+        """Run the `table` client: what IBus's lookup table showed after each key."""
+        env = {k: v for k, v in self.env.items() if k != "DELTA_PINYIN_IBUS_TRACE"}
+        proc = subprocess.run([sys.executable, "-m", "ui.ibus.harness", "table", *keys],
+                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+        if proc.returncode != 0:
+            raise DesktopError(f"table client: {proc.stderr.strip()[-1000:]}")
+        return [json.loads(ln) for ln in proc.stdout.splitlines() if ln.startswith("{")]
+
     def window_geometry(self, name: str) -> tuple[int, int, int, int] | None:
         """Position and size of the visible window named `name` (xdotool), or None."""
         proc = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", name,
@@ -626,13 +635,71 @@ def _props_client(key: str, setting: str, config: Path) -> int:
     return 0
 
 
+def _table_client(keys: list[str]) -> int:
+    """An input context that takes IBus's lookup table (as GNOME's shell does): send each
+    keysym of `keys` (press and release), print every table update and commit as JSON."""
+    import gi
+
+    gi.require_version("IBus", "1.0")
+    from gi.repository import GLib, IBus
+
+    from ui.ibus.keymap import RELEASE_MASK, keyval_of
+
+    IBus.init()
+    bus = IBus.Bus()
+    ctx = bus.create_input_context("delta-pinyin-table-probe")
+    seen: list[object] = []
+
+    def table(_ctx, t, visible) -> None:
+        n = t.get_number_of_candidates()
+        _emit(event="table", visible=bool(visible), page_size=t.get_page_size(),
+              cursor=t.get_cursor_pos(), candidates=[t.get_candidate(i).get_text()
+                                                     for i in range(n)],
+              labels=[t.get_label(i).get_text() if t.get_label(i) else ""
+                      for i in range(t.get_page_size())])
+        seen.append(1)
+
+    ctx.connect("update-lookup-table", table)
+    ctx.connect("hide-lookup-table", lambda _c: (_emit(event="hidden"), seen.append(1)))
+    ctx.connect("commit-text", lambda _c, t: (_emit(event="commit", text=t.get_text()),
+                                              seen.append(1)))
+    caps = IBus.Capabilite
+    ctx.set_capabilities(caps.PREEDIT_TEXT | caps.FOCUS | caps.LOOKUP_TABLE
+                         | caps.AUXILIARY_TEXT)
+    ctx.focus_in()
+    main = GLib.MainContext.default()
+
+    def pump(seconds: float) -> None:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            main.iteration(False)
+            time.sleep(0.005)
+
+    pump(0.5)
+    for name in keys:
+        kv = keyval_of(name)
+        n = len(seen)
+        ctx.process_key_event(kv, 0, 0)
+        ctx.process_key_event(kv, 0, RELEASE_MASK)
+        end = time.monotonic() + 5
+        while len(seen) == n and time.monotonic() < end:
+            main.iteration(False)
+            time.sleep(0.005)
+        pump(0.05)
+    ctx.focus_out()
+    pump(0.2)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if len(argv) >= 2 and argv[0] == "table":
+        return _table_client(argv[1:])
     if len(argv) == 4 and argv[0] == "props":
         return _props_client(argv[1], argv[2], Path(argv[3]))
     if len(argv) != 2 or argv[0] not in ("gtk", "qt"):
-        print("usage: python -m ui.ibus.harness gtk|qt TITLE | props KEY SETTING CONFIG",
-              file=sys.stderr)
+        print("usage: python -m ui.ibus.harness gtk|qt TITLE | props KEY SETTING CONFIG | "
+              "table KEYSYM...", file=sys.stderr)
         return 2
     return _gtk_client(argv[1]) if argv[0] == "gtk" else _qt_client(argv[1])
 

@@ -103,7 +103,9 @@ class Trace:
     `DELTA_PINYIN_IBUS_TRACE` to a file. Off by default. In a private field no key is named."""
 
     def __init__(self, path: Path) -> None:
-        self._f = open(path, "a", encoding="utf-8", buffering=1)  # noqa: SIM115 — whole run
+        # readable by the user alone: it names the keys typed
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        self._f = open(fd, "a", encoding="utf-8", buffering=1)  # noqa: SIM115 — whole run
         self._lock = threading.Lock()
 
     @classmethod
