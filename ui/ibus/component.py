@@ -44,6 +44,7 @@ def component_xml(command: list[str]) -> str:
   <version>{VERSION}</version>
   <author>Delta Pinyin</author>
   <license>MIT</license>
+  <homepage></homepage>
   <textdomain>delta-pinyin</textdomain>
   <engines>
     <engine>

@@ -219,9 +219,14 @@ def run(load: Callable[[], Engine], config: Config, config_path: Path | None = N
     factory.add_engine(ENGINE_NAME, GObject.type_from_name(DeltaPinyinEngine.__gtype_name__))
     if exec_by_daemon:
         bus.request_name(BUS_NAME, 0)
-    else:
-        bus.register_component(IBus.Component.new_from_string(
-            component_xml(command or [sys.executable, "-m", "cli.main", "ibus", "--ibus"])))
+    else:  # run by hand: tell the daemon about us ourselves (not listed by `ibus list-engine`)
+        import tempfile
+
+        with tempfile.NamedTemporaryFile("w", suffix=".xml", encoding="utf-8") as f:
+            f.write(component_xml(command or [sys.executable, "-m", "cli.main", "ibus",
+                                              "--ibus"]))
+            f.flush()
+            bus.register_component(IBus.Component.new_from_file(f.name))
     if trace is not None:
         trace("registered", pid=os.getpid())
 
