@@ -1,14 +1,15 @@
 """The neural reranker on the dev logs: lambda tuned on one part, P@1 measured on the rest.
 
-    python benchmarks/rerank.py [--dev out/dev] [--json benchmarks/rerank.json]
-                                [--plot benchmarks/rerank.png] [--device cpu]
+    python benchmarks/rerank.py [--logs out/corpus-dev] [--weights W [W ...]]
+        [--labels L [L ...]] [--tune 100] [--limit 300] [--lams 0.25,0.5,1]
+        [--json benchmarks/rerank.json] [--plot benchmarks/rerank.png] [--device cpu]
 
-Logs come from benchmarks/devsets.py; none of their text was trained on. Lambda is chosen
-on the first --tune records of the news and fortunes full-pinyin logs together (news:
-held-out People's Daily, the LM's own domain; fortunes: sayings and tips, a domain it has
-not seen). The rest of those two logs, the initials logs and the man-page log are measured
-with that lambda, against the same engine with the LM off. Learning is off, so the numbers
-are the LM's alone.
+Logs: every *.jsonl in --logs (the corpus's per-domain dev logs, `main.py corpus logs`, or
+the older benchmarks/devsets.py ones); none of their text was trained on. For each model
+(--weights, default the shipped one) lambda is chosen on the first --tune records of every
+full-pinyin log together; then the next --limit records of those logs and the first --limit
+of the others (initials) are measured with that lambda, against the same engine with the LM
+off (run once for all models). Learning is off, so the numbers are the LM's alone.
 """
 
 from __future__ import annotations
@@ -31,85 +32,78 @@ from ime.config import Config  # noqa: E402
 from ime.engine import Engine  # noqa: E402
 from lm.rerank import NeuralReranker  # noqa: E402
 
-LOGS = ["news-full", "fortunes-full", "news-initials", "fortunes-initials", "manpages-full"]
-TUNED = ("news-full", "fortunes-full")  # the first --tune records of each pick lambda
+KEEP = ("records", "p_at_1", "p_at_5", "char_accuracy", "keystrokes_per_char", "latency_ms")
 
 
 def run(engine: Engine, records, label: str) -> dict:
     with tqdm(total=len(records), desc=label, unit=" rec", file=sys.stderr) as bar:
         _, s = replay(engine, records, progress=bar.update)
-    return {
-        k: s[k]
-        for k in (
-            "records",
-            "p_at_1",
-            "p_at_5",
-            "char_accuracy",
-            "keystrokes_per_char",
-            "latency_ms",
-        )
-    }
+    return {k: s[k] for k in KEEP}
+
+
+def default_logs() -> Path:
+    corpus = ROOT / "out" / "corpus-dev"
+    return corpus if corpus.is_dir() else ROOT / "out" / "dev"
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--dev", type=Path, default=ROOT / "out" / "dev")
-    ap.add_argument("--weights", type=Path, default=None)
-    ap.add_argument("--tune", type=int, default=150, help="records of each tuning log")
+    ap.add_argument("--logs", type=Path, default=None, help="directory of dev logs")
+    ap.add_argument("--weights", type=Path, nargs="+", default=[None])
+    ap.add_argument("--labels", nargs="+", help="a name per --weights")
+    ap.add_argument("--tune", type=int, default=100, help="records of each full log for lambda")
     ap.add_argument("--lams", default="0.25,0.5,1")
-    ap.add_argument("--limit", type=int, default=250, help="records measured per log")
+    ap.add_argument("--limit", type=int, default=300, help="records measured per log")
     ap.add_argument("--device", default="cpu")
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--json", type=Path)
     ap.add_argument("--plot", type=Path)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    logs = {}
-    for name in LOGS:
-        path = args.dev / f"{name}.jsonl"
-        if not path.exists():
-            print(f"rerank: {path} missing (run benchmarks/devsets.py); skipped", file=sys.stderr)
-            continue
-        logs[name], _ = load_log(path)
-    if any(name not in logs for name in TUNED):
-        print(f"rerank: the {' and '.join(TUNED)} logs are needed to tune lambda", file=sys.stderr)
+    logs_dir = args.logs or default_logs()
+    logs = {p.stem: load_log(p)[0] for p in sorted(logs_dir.glob("*.jsonl"))}
+    tuned = [name for name in logs if name.endswith("-full")]
+    if not tuned:
+        print(f"rerank: no *-full.jsonl logs in {logs_dir} to tune lambda on", file=sys.stderr)
         return 2
+    labels = args.labels or [str(w) if w else "shipped" for w in args.weights]
+    if len(labels) != len(args.weights):
+        raise SystemExit("rerank: one label per --weights")
     base = Engine.load(Config(learning=False, lm=False), progress=False)
-    reranker = NeuralReranker.load(args.weights, device=args.device)
-    on = Engine(base.lexicon, base.bigram, Config(learning=False, lm=True), reranker=reranker)
-    tune = [r for name in TUNED for r in logs[name][: args.tune]]
+    tune = [r for name in tuned for r in logs[name][: args.tune]]
+    measured = {name: (recs[args.tune:][: args.limit] if name in tuned else recs[: args.limit])
+                for name, recs in logs.items()}
     out: dict = {
+        "logs": str(logs_dir.relative_to(ROOT) if logs_dir.is_relative_to(ROOT) else logs_dir),
         "device": args.device,
         "threads": args.threads,
         "tune_records": len(tune),
+        "tune_logs": tuned,
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "tuning": {},
+        "off": {"tuning": run(base, tune, "tune, LM off")},
+        "models": {},
     }
-    out["tuning"]["off"] = run(base, tune, "tune, LM off")
-    for lam in (float(x) for x in args.lams.split(",")):
-        reranker.lam = lam
-        out["tuning"][str(lam)] = run(on, tune, f"tune, lambda {lam}")
-    best = max((k for k in out["tuning"] if k != "off"), key=lambda k: out["tuning"][k]["p_at_1"])
-    reranker.lam = float(best)
-    out["lambda"] = reranker.lam
-    out["test"] = {}
-    for name, recs in logs.items():
-        recs = recs[args.tune :][: args.limit] if name in TUNED else recs[: args.limit]
-        label = f"{name} (after {args.tune})" if name in TUNED else name
-        out["test"][label] = {
-            "off": run(base, recs, f"{label}, LM off"),
-            "on": run(on, recs, f"{label}, LM on"),
-        }
-    print(
-        f"lambda {reranker.lam} (P@1 on the tuning records: off "
-        f"{out['tuning']['off']['p_at_1']:.3f}, on {out['tuning'][best]['p_at_1']:.3f})"
-    )
-    print(f"{'log':<28} {'P@1 off':>8} {'P@1 on':>8} {'p95 ms off':>11} {'p95 ms on':>10}")
-    for label, r in out["test"].items():
-        print(
-            f"{label:<28} {r['off']['p_at_1']:>8.3f} {r['on']['p_at_1']:>8.3f} "
-            f"{r['off']['latency_ms']['p95']:>11.2f} {r['on']['latency_ms']['p95']:>10.2f}"
-        )
+    out["off"]["test"] = {name: run(base, recs, f"{name}, LM off")
+                          for name, recs in measured.items()}
+    for weights, label in zip(args.weights, labels):
+        reranker = NeuralReranker.load(weights, device=args.device)
+        on = Engine(base.lexicon, base.bigram, Config(learning=False, lm=True), reranker=reranker)
+        res: dict = {"weights": str(weights) if weights else "lm/weights (shipped)", "tuning": {}}
+        for lam in (float(x) for x in args.lams.split(",")):
+            reranker.lam = lam
+            res["tuning"][str(lam)] = run(on, tune, f"{label}: tune, lambda {lam}")
+        best = max(res["tuning"], key=lambda k: res["tuning"][k]["p_at_1"])
+        reranker.lam = float(best)
+        res["lambda"] = reranker.lam
+        res["test"] = {name: run(on, recs, f"{label}: {name}") for name, recs in measured.items()}
+        out["models"][label] = res
+    print(f"P@1, learning off; lambda tuned on the first {args.tune} records of {tuned}")
+    head = "".join(f"{lab[:14]:>15}" for lab in labels)
+    print(f"{'log':<22}{'off':>8}{head}")
+    for name in measured:
+        row = "".join(f"{out['models'][lab]['test'][name]['p_at_1']:>15.3f}" for lab in labels)
+        print(f"{name:<22}{out['off']['test'][name]['p_at_1']:>8.3f}{row}")
+    print(f"{'lambda':<30}" + "".join(f"{out['models'][lab]['lambda']:>15}" for lab in labels))
     if args.json:
         args.json.write_text(json.dumps(out, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     if args.plot:
@@ -123,37 +117,23 @@ def plot(out: dict, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
-    lams = [k for k in out["tuning"] if k != "off"]
-    ax1.plot(
-        [float(k) for k in lams], [out["tuning"][k]["p_at_1"] for k in lams], "o-", label="LM on"
-    )
-    ax1.axhline(out["tuning"]["off"]["p_at_1"], color="grey", ls="--", label="LM off")
-    ax1.set_xlabel("lambda")
-    ax1.set_ylabel("P@1")
-    ax1.set_title(f"tuning: {out['tune_records']} news and fortunes records")
-    ax1.legend()
-    ax1.grid(alpha=0.3)
-    labels = list(out["test"])
-    xs = range(len(labels))
-    ax2.bar(
-        [x - 0.2 for x in xs],
-        [out["test"][k]["off"]["p_at_1"] for k in labels],
-        0.4,
-        label="LM off",
-    )
-    ax2.bar(
-        [x + 0.2 for x in xs],
-        [out["test"][k]["on"]["p_at_1"] for k in labels],
-        0.4,
-        label=f"LM on (lambda {out['lambda']})",
-    )
-    ax2.set_xticks(list(xs), [k.replace(" (", "\n(") for k in labels], fontsize=8)
-    ax2.set_ylabel("P@1")
-    ax2.set_ylim(0, 1)
-    ax2.set_title("measured with the tuned lambda")
-    ax2.legend()
-    ax2.grid(alpha=0.3, axis="y")
+    labels = list(out["models"])
+    logs = list(out["off"]["test"])
+    fig, ax = plt.subplots(figsize=(max(7, 1.3 * len(logs)), 4))
+    width = 0.8 / (len(labels) + 1)
+    xs = range(len(logs))
+    ax.bar([x - 0.4 + width / 2 for x in xs], [out["off"]["test"][n]["p_at_1"] for n in logs],
+           width, label="LM off")
+    for i, lab in enumerate(labels):
+        m = out["models"][lab]
+        ax.bar([x - 0.4 + width * (i + 1.5) for x in xs], [m["test"][n]["p_at_1"] for n in logs],
+               width, label=f"{lab} (lambda {m['lambda']})")
+    ax.set_xticks(list(xs), logs, fontsize=8, rotation=20)
+    ax.set_ylabel("P@1")
+    ax.set_ylim(0, 1)
+    ax.set_title(f"P@1 on the dev logs ({out['logs']}), learning off")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3, axis="y")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=120)

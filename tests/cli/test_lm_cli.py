@@ -1,5 +1,6 @@
-"""`main.py lm train`: a tiny run writes a loadable checkpoint, its log and its curve; bad
-arguments and unusable text end with one error line and exit status 2."""
+"""`main.py lm train`: a tiny run writes a loadable checkpoint, its log (dev loss per domain,
+max attention logits, clip counts) and its curve, with either optimizer and from the
+corpus's splits; bad arguments and unusable text end with one error line and exit status 2."""
 
 from __future__ import annotations
 
@@ -37,9 +38,60 @@ def test_a_tiny_training_run(tmp_path, text, capsys) -> None:
     model, vocab = load_checkpoint(out)
     assert model.cfg.d_model == 32 and "天" in vocab.chars
     record = json.loads(log.read_text(encoding="utf-8"))
-    assert [step for step, _ in record["dev"]] == [3, 6]
+    assert [step for step, *_ in record["dev"]] == [3, 6]
     assert record["best"]["step"] in (3, 6)
+    assert set(record["best"]["per_domain"]) == {"dev"}
+    assert record["settings"]["optimizer"] == "muonclip"
+    assert [step for step, _ in record["max_logit"]] == [0]  # one attention layer, logged
+    assert len(record["max_logit"][0][1]) == 1 and len(record["clips"]) == 1
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_dev_loss_per_domain_with_adamw(tmp_path, text, capsys) -> None:
+    other = tmp_path / "other.txt"
+    other.write_text("我们都是中国人\n今天天气很好\n" * 4, encoding="utf-8")
+    out, log = tmp_path / "w.safetensors", tmp_path / "log.json"
+    paths = ["--text", str(text), "--dev", f"news={text}", f"everyday={other}"]
+    rc = main(["lm", "train", "--device", "cpu", "--quiet", *paths, "--out", str(out),
+               "--optimizer", "adamw", "--steps", "4", "--batch", "2", "--length", "8",
+               "--eval-every", "2", "--model", TINY, "--log", str(log)])
+    assert rc == 0
+    record = json.loads(log.read_text(encoding="utf-8"))
+    assert set(record["dev"][-1][2]) == {"news", "everyday"}
+    step, mean, per = record["dev"][-1]
+    assert mean == pytest.approx(sum(per.values()) / 2)
+    assert "clips" not in record  # AdamW has no QK-clip
+    assert "everyday" in capsys.readouterr().out
+
+
+def test_training_on_a_built_corpus(tmp_path, capsys) -> None:
+    """--data corpus reads the train split of every domain and the dev split per domain."""
+    corpus = tmp_path / "corpus"
+    rows = ["split\tdomain\tsource\tdocument\tlines\than"]
+    for split, domain, lines in [("train", "news", ["今天天气很好我们去公园散步"] * 6),
+                                 ("train", "everyday", ["我们都是中国人今天很好"] * 6),
+                                 ("dev", "news", ["中国人民大学在北京"] * 3),
+                                 ("dev", "everyday", ["我们去公园散步"] * 3)]:
+        (corpus / split).mkdir(parents=True, exist_ok=True)
+        (corpus / split / f"{domain}.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        rows.append(f"{split}\t{domain}\tsrc\tdoc\t{len(lines)}\t{sum(map(len, lines))}")
+    (corpus / "documents.tsv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    out, log = tmp_path / "w.safetensors", tmp_path / "log.json"
+    rc = main(["lm", "train", "--device", "cpu", "--quiet", "--corpus", str(corpus),
+               "--out", str(out), "--steps", "2", "--batch", "2", "--length", "8",
+               "--eval-every", "2", "--model", TINY, "--log", str(log)])
+    assert rc == 0
+    record = json.loads(log.read_text(encoding="utf-8"))
+    assert set(record["train_chars"]) == {"news", "everyday"}
+    assert set(record["dev"][-1][2]) == {"news", "everyday"}
+
+
+def test_no_corpus_built(tmp_path, capsys) -> None:
+    rc = main(["lm", "train", "--device", "cpu", "--quiet", "--corpus", str(tmp_path / "none"),
+               "--out", str(tmp_path / "w.safetensors")])
+    assert rc == 2
+    err = capsys.readouterr().err
+    assert "no corpus built here" in err and "--data news" in err
 
 
 @pytest.mark.parametrize(

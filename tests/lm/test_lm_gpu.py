@@ -1,33 +1,88 @@
-"""The reranker on a GPU (run on the device machine): the Triton paths (the chunk kernel for
-a long context, `score_candidates` for the candidates from one shared state) give the same
-log-probabilities as the CPU reference."""
+"""The LM on a GPU (run on the device machine): the reranker's Triton paths (the chunk kernel
+for a long context, `score_candidates` for the candidates from one shared state) give the
+CPU reference's log-probabilities; the model's bf16 training path (Triton chunk forward and
+backward, with the convolutions) matches the fp32 reference; a MuonClip step runs there."""
 
 from __future__ import annotations
 
 import pytest
+import torch
 
+from lm.model import KimiLinearLM, LMConfig
 from lm.rerank import NeuralReranker
 
 pytestmark = pytest.mark.needs_cuda
 
-TEXTS = ["中国人民", "经济发展", "实验", "试验", "我们今天在北京开会", "时间"]
+TEXTS = ["中国人民", "经济发展", "实验", "试验", "我们今天在北京开会", "时间", ""]
+CONTEXTS = ["", "做化学", "今天我们在北京开会，" * 30]  # the last one: > 16 tokens, the chunk path
 
 
-def test_gpu_log_probabilities_match_the_cpu() -> None:
-    cpu = NeuralReranker.load(device="cpu")
-    gpu = NeuralReranker.load(device="cuda")
-    for context in ["", "做化学", "今天我们在北京开会，" * 30]:  # the last one: > 16 tokens
-        want = cpu.logp(context, TEXTS)
-        got = gpu.logp(context, TEXTS)
-        for w, g in zip(want, got):
-            assert g == pytest.approx(w, rel=1e-2, abs=0.05)
+@pytest.fixture(scope="module")
+def both() -> tuple[NeuralReranker, NeuralReranker]:
+    return NeuralReranker.load(device="cpu"), NeuralReranker.load(device="cuda")
 
 
-def test_gpu_extends_a_cached_context_like_the_cpu() -> None:
-    cpu = NeuralReranker.load(device="cpu")
-    gpu = NeuralReranker.load(device="cuda")
-    for r in (cpu, gpu):
-        r.context("今天天气")
-    want = cpu.logp("今天天气很好，我们", ["去公园"])
-    got = gpu.logp("今天天气很好，我们", ["去公园"])
-    assert got[0] == pytest.approx(want[0], rel=1e-2, abs=0.05)
+@pytest.mark.parametrize("context", CONTEXTS, ids=["empty", "short", "long"])
+def test_gpu_log_probabilities_match_the_cpu(both, context: str) -> None:
+    cpu, gpu = both
+    want = cpu.logp(cpu.start(context), TEXTS)
+    got = gpu.logp(gpu.start(context), TEXTS)
+    for w, g in zip(want, got):
+        assert g == pytest.approx(w, rel=1e-2, abs=0.05)
+
+
+def test_gpu_advances_a_handle_like_the_cpu(both) -> None:
+    cpu, gpu = both
+    want = cpu.logp(cpu.advance(cpu.start("今天天气"), "很好，我们"), ["去公园", "去工作"])
+    h = gpu.advance(gpu.start("今天天气"), "很好，我们")
+    got = gpu.logp(h, ["去公园", "去工作"])
+    assert got == pytest.approx(want, rel=1e-2, abs=0.05)
+    fresh = gpu.logp(gpu.start("今天天气很好，我们"), ["去公园", "去工作"])
+    assert got == pytest.approx(fresh, rel=1e-2, abs=0.05)
+
+
+def _rel(a: torch.Tensor, b: torch.Tensor) -> float:
+    return float((a.float() - b.float()).norm() / b.float().norm())
+
+
+def test_bf16_training_path_matches_the_fp32_reference() -> None:
+    """Forward and backward through the Triton chunk kernel under bf16 autocast, against the
+    fp32 naive chunk form, on a model with convolutions, over more than one chunk."""
+    torch.manual_seed(0)
+    cfg = LMConfig(vocab=300, d_model=128, n_layers=4, heads=2, head_dim=64, mlp_hidden=256,
+                   gate_rank=32, window=64)
+    m = KimiLinearLM(cfg).cuda().train()
+    ids = torch.randint(3, 300, (4, 200), device="cuda")
+    m.set_kda_mode("naive")
+    ref_logits, _ = m(ids)
+    ref_logits.float().pow(2).mean().backward()
+    ref_grads = {n: p.grad.clone() for n, p in m.named_parameters()}
+    m.zero_grad()
+    m.set_kda_mode("auto")
+    with torch.autocast("cuda", dtype=torch.bfloat16):
+        logits, _ = m(ids)
+    logits.float().pow(2).mean().backward()
+    assert _rel(logits, ref_logits) < 3e-2
+    for name in ("blocks.0.mixer.q.weight", "blocks.0.mixer.q_conv.weight",
+                 "blocks.1.mixer.dt_bias", "blocks.2.mixer.b.weight", "embed.weight"):
+        p = dict(m.named_parameters())[name]
+        assert _rel(p.grad, ref_grads[name]) < 8e-2, name
+
+
+def test_a_muonclip_step_on_the_gpu() -> None:
+    from lm.optim import MuonClip, OptimizerSettings
+
+    torch.manual_seed(0)
+    m = KimiLinearLM(LMConfig(vocab=300, d_model=128, heads=2, head_dim=64)).cuda().train()
+    opt = MuonClip(m, OptimizerSettings(lr=1e-2, tau=1.0))  # tau low: the clip fires
+    ids = torch.randint(3, 300, (8, 65), device="cuda")
+    losses = []
+    for _ in range(5):
+        with torch.autocast("cuda", dtype=torch.bfloat16):
+            loss = m.loss(ids)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    assert losses[-1] < losses[0]
+    assert int(opt.clips.sum()) > 0
