@@ -144,7 +144,7 @@ def run_lexicon_command(args) -> int:
             sylls = parse_pinyin(args.pinyin) if args.pinyin else None
             n = engine.forget(args.word, sylls)
             if n == 0 and learner.paused:
-                raise UserLexiconError(learner.paused.removesuffix("; learning is paused"))
+                raise UserLexiconError(learner.paused)
             if n == 0:
                 print(f"{args.word}: not in the system or user lexicon; nothing to forget")
                 return 1

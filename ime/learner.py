@@ -199,7 +199,8 @@ class WordLearner:
     """Learns loose word likelihoods from commits into a UserLexicon.
 
     `paused`: None while learning works; else why not, one sentence naming the file (locked
-    by another writer past the busy timeout, disk full, read-only, damaged). Each commit
+    by another writer past the busy timeout, disk full, read-only, damaged), for the front
+    end to show (ime.keys shows it as "learning paused: …"). Each commit
     while paused tries to write again (a read-only file is reopened once it can be written);
     the first write that works sets it back to None.
     """
@@ -209,7 +210,7 @@ class WordLearner:
         self.system = system
         self.paused: str | None = None
         if store.read_only is not None:
-            self.paused = f"{store.path}: {store.read_only}; learning is paused"
+            self.paused = f"{store.path}: {store.read_only}"
         self.words = LearnedWords(store, self._is_system, self._read_failed)
         self._tick = store.tick
         self._built_tick = self._tick
@@ -265,7 +266,7 @@ class WordLearner:
         try:
             changed = self.store.update(keys, fn, advance_tick)
         except UserLexiconError as e:
-            self.paused = f"{e}; learning is paused"
+            self.paused = str(e)
             return None
         self.paused = None
         if self.store.last_tick is not None:

@@ -734,6 +734,26 @@ def _valid_row(r: dict) -> tuple | None:
             source if source in SOURCES else "learned")
 
 
+def _pad(copy: Path) -> None:
+    """A truncated copy zero-filled to the size its header announces: SQLite refuses every
+    read of a file shorter than that, but reads the pages that are there of one that is not
+    (the zero pages just fail to read)."""
+    with open(copy, "r+b") as f:
+        head = f.read(100)
+        size = f.seek(0, os.SEEK_END)
+        if len(head) < 100 or not head.startswith(_SQLITE_MAGIC):
+            return
+        page = int.from_bytes(head[16:18], "big")
+        page = 65536 if page == 1 else page
+        if page < 512 or page & (page - 1):
+            return
+        want = -(-size // page) * page
+        pages = int.from_bytes(head[28:32], "big")
+        if pages and head[24:28] == head[92:96]:
+            want = max(want, pages * page)
+        f.write(b"\0" * (want - size))
+
+
 def _salvage(path: Path) -> tuple[list[tuple], int, int]:
     """(rows, dropped, tick) read from a private copy of `path` (and of its -wal): the
     original is never opened for writing."""
@@ -743,6 +763,7 @@ def _salvage(path: Path) -> tuple[list[tuple], int, int]:
     with tempfile.TemporaryDirectory(prefix="delta-pinyin-repair-") as tmp:
         copy = Path(tmp) / "old.db"
         shutil.copyfile(path, copy)
+        _pad(copy)
         if _wal_has_data(path):
             shutil.copyfile(_side(path, "-wal"), _side(copy, "-wal"))
         try:

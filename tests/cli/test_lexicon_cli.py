@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import math
+import sqlite3
 from pathlib import Path
 from types import ModuleType
 
@@ -308,3 +309,149 @@ def test_skip_bad_imports_the_rest_and_says_what_was_left_out(
     assert run(cache_dir, user_db, "import", str(src)) == 2
     assert run(cache_dir, user_db, "import", str(src), "--skip-bad") == 0
     assert "byte offset" in capsys.readouterr().err
+
+
+# ---- a refused user.db: every command says so in one line and changes nothing --------------
+
+
+def _snapshot(directory: Path) -> dict[str, tuple[int, int, bytes]]:
+    return {p.name: (p.stat().st_size, p.stat().st_mtime_ns, p.read_bytes())
+            for p in sorted(directory.iterdir())}
+
+
+def _foreign_wal(p: Path) -> None:
+    c = sqlite3.connect(p)
+    c.execute("PRAGMA journal_mode = WAL")
+    c.execute("CREATE TABLE notes (x)")
+    c.commit()
+    c.close()
+
+
+def _ours_then(p: Path, statement: str) -> None:
+    UserLexicon(p).close()
+    c = sqlite3.connect(p)
+    c.execute(statement)
+    c.commit()
+    c.close()
+
+
+BAD_DBS = {
+    "foreign-wal": (_foreign_wal, "another program's SQLite database"),
+    "newer": (lambda p: _ours_then(p, "UPDATE meta SET value = '9' WHERE key = "
+                                      "'schema_version'"), "schema version 9 is newer"),
+    "non-numeric": (lambda p: _ours_then(p, "UPDATE meta SET value = '2b' WHERE key = "
+                                            "'schema_version'"), "'2b' is not a number"),
+    "truncated": (lambda p: (_ours_then(p, "SELECT 1"),
+                             p.write_bytes(p.read_bytes()[:5000])), "truncated"),
+}
+COMMANDS = {
+    "info": ["lexicon", "info"],
+    "export": ["lexicon", "export", "--out", "{tmp}/out.tsv"],
+    "import": ["lexicon", "import", "{tmp}/in.tsv"],
+    "forget": ["lexicon", "forget", "你好"],
+    "console": ["console"],
+    "replay": ["replay", "{tmp}/log.jsonl", "--quiet"],
+}
+
+
+@pytest.mark.parametrize("command", list(COMMANDS))
+@pytest.mark.parametrize("bad", list(BAD_DBS))
+def test_every_command_refuses_a_bad_user_db_in_one_line_and_changes_nothing(
+        cache_dir: Path, tmp_path: Path, bad: str, command: str,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    make, message = BAD_DBS[bad]
+    data = tmp_path / "data"
+    data.mkdir()
+    db = data / "user.db"
+    make(db)
+    write_tsv(tmp_path / "in.tsv", [(NEW_WORD, "ce shi ci tiao", -5.0)])
+    (tmp_path / "log.jsonl").write_text('{"keys": "nihao", "text": "你好"}\n', encoding="utf-8")
+    before = _snapshot(data)
+    argv = [a.format(tmp=tmp_path) for a in COMMANDS[command]]
+    assert main.main(["--cache-dir", str(cache_dir), "--user-db", str(db), *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {db}: ") and err.count("\n") == 1, err
+    assert message in err and "Traceback" not in err and "invalid literal" not in err
+    assert _snapshot(data) == before
+    assert not (tmp_path / "out.tsv").exists()
+
+
+# ---- repair, reset, and a lexicon another program holds --------------------------------------
+
+
+def test_repair_salvages_a_damaged_user_db_and_reset_starts_empty(
+        cache_dir: Path, user_db: Path, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    store = UserLexicon(user_db)
+    store.put_many(UserEntry(f"测试{i}", ("ce", "shi"), 0.6, 0.5, 1, 0, False, "import")
+                   for i in range(2000))
+    store.close()
+    assert run(cache_dir, user_db, "repair") == 0
+    assert "nothing to repair" in capsys.readouterr().out  # sound: left as it is
+    cut = len(user_db.read_bytes()) // 2 // 4096 * 4096 + 100
+    user_db.write_bytes(user_db.read_bytes()[:cut])  # truncated: half its pages
+    assert run(cache_dir, user_db, "info") == 2
+    assert "lexicon repair" in capsys.readouterr().err
+    assert run(cache_dir, user_db, "repair") == 0
+    out = capsys.readouterr().out
+    assert "truncated" in out and "entries salvaged" in out and "kept as" in out
+    backups = [p for p in user_db.parent.iterdir() if p.name.startswith("user.db.broken-")]
+    assert len(backups) == 1 and len(backups[0].read_bytes()) == cut
+    assert run(cache_dir, user_db, "info") == 0
+    salvaged = int(capsys.readouterr().out.split("user lexicon:")[1].split()[0])
+    assert 0 < salvaged < 2000
+    assert run(cache_dir, user_db, "reset") == 0
+    assert "the old file is kept as" in capsys.readouterr().out
+    assert run(cache_dir, user_db, "info") == 0
+    assert "user lexicon:   0 entries" in capsys.readouterr().out
+    assert len([p for p in user_db.parent.iterdir() if ".reset-" in p.name]) == 1
+
+
+def test_forget_while_another_program_holds_the_write_lock_is_an_error(
+        cache_dir: Path, user_db: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    import cli.lexicon
+
+    UserLexicon(user_db).close()
+    monkeypatch.setattr(cli.lexicon, "CLI_BUSY_TIMEOUT_MS", 100)
+    other = sqlite3.connect(user_db, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        assert run(cache_dir, user_db, "forget", "你好") == 2
+        err = capsys.readouterr().err
+        assert err.startswith("error: ") and "locked by another program" in err
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert run(cache_dir, user_db, "forget", "你好") == 0
+
+
+def test_import_reads_and_writes_a_big_file_a_batch_at_a_time(
+        cache_dir: Path, user_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """20 k entries: Python's allocations stay at a batch's worth (the list of every entry
+    and every line, as before: tens of MB)."""
+    import tracemalloc
+
+    import cli.lexicon
+
+    chars = [("测", "ce"), ("试", "shi"), ("词", "ci"), ("条", "tiao"), ("你", "ni"),
+             ("好", "hao"), ("现", "xian"), ("在", "zai")]
+    rows = []
+    for i in range(20_000):
+        picked = [chars[(i >> (3 * k)) % 8] for k in range(6)]
+        rows.append(("".join(c for c, _ in picked), " ".join(s for _, s in picked), -8.0))
+    src = write_tsv(tmp_path / "big.tsv", rows)
+    monkeypatch.setattr(cli.lexicon, "BATCH", 1000)
+    UserLexicon(user_db).close()
+    tracemalloc.start()
+    try:
+        assert run(cache_dir, user_db, "import", str(src)) == 0
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert "20000 entries read; 20000 added" in capsys.readouterr().out
+    assert peak < 4e6, f"{peak / 1e6:.1f} MB"
+    store = UserLexicon(user_db)
+    assert len(store) == 20_000 and store.integrity() == ["ok"]
+    store.close()
