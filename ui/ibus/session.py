@@ -345,7 +345,7 @@ class Session:
                 self.service.trace("key", handled=False, loading=True,
                                    keysym=None if self.private else ev.keysym)
             return False
-        handled = self._run(lambda: self._process(proc, ev), ev)
+        handled = self._run(lambda: self._process(proc, ev))
         if not ev.release:
             self.service.trace("key", handled=handled, private=self.private,
                                keysym=None if self.private else ev.keysym,
@@ -469,8 +469,7 @@ class Session:
 
     # ---- rendering --------------------------------------------------------------------------
 
-    def _run(self, action: Callable[[], KeyResult], ev: KeyEvent | None = None,
-             commit: bool = True) -> bool:
+    def _run(self, action: Callable[[], KeyResult], commit: bool = True) -> bool:
         """Run a processor call and show what it did (`commit`: send what it committed to
         the client). An engine error is logged on stderr (the daemon's log), the composition
         reset, and the key taken: the application keeps its text and the next key works."""
