@@ -41,6 +41,8 @@ def add_lm_commands(sub: argparse._SubParsersAction) -> None:
                    help="domain sampling weights ∝ size**MIX (1: as the text comes, 0: equal)")
     t.add_argument("--eval-every", type=int, default=200)
     t.add_argument("--eval-windows", type=int, default=256, help="dev windows per domain")
+    t.add_argument("--final-windows", type=int, default=0,
+                   help="dev windows per domain measured at the end (default: every one)")
     t.add_argument("--max-seconds", type=float, default=0.0, help="stop after this long")
     t.add_argument("--device", default="auto", help="cpu, cuda or auto")
     t.add_argument("--seed", type=int, default=0)
@@ -138,6 +140,7 @@ def run_lm_command(args) -> int:
         mix=args.mix,
         eval_every=args.eval_every,
         eval_windows=args.eval_windows,
+        final_windows=args.final_windows,
         max_seconds=args.max_seconds,
         device=args.device,
         seed=args.seed,

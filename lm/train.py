@@ -40,7 +40,8 @@ class TrainSettings:
     tau: float = 100.0  # QK-clip threshold (MuonClip only)
     mix: float = 1.0  # domain sampling weights ∝ (characters of the domain) ** mix
     eval_every: int = 200
-    eval_windows: int = 256  # dev windows of `length` per domain (from each domain's start)
+    eval_windows: int = 256  # dev windows of `length` per domain, spread over each domain
+    final_windows: int = 0  # windows per domain of the final measurement; 0: every one
     seed: int = 0
     device: str = "auto"
     max_seconds: float = 0.0  # stop (and say so in the log) after this long; 0: never
@@ -172,7 +173,8 @@ def train(
     log["seconds"] = time.perf_counter() - t0
     if "best" in log:  # the shipped weights (bf16, as written) on every dev window
         best_model, _ = load_checkpoint(out, str(dev))
-        whole = {d: fixed_windows(encode_lines(lines, vocab), s.length + 1, 10**9)
+        limit = s.final_windows or 10**9
+        whole = {d: fixed_windows(encode_lines(lines, vocab), s.length + 1, limit)
                  for d, lines in sorted(dev_text.items())}
         final = dev_losses(best_model, whole, s.batch, dev, amp)
         log["final_dev"] = {"mean": sum(final.values()) / len(final), "per_domain": final,
