@@ -54,11 +54,15 @@ def spellings(lattice, text: str) -> set[tuple[str, ...]]:
     return out
 
 
-def classify(engine: Engine, records) -> dict:
+def classify(engine: Engine, records, prefix: int = 0) -> dict:
     kinds = {"outranked": 0, "segmentation": 0, "not in lattice": 0}
     in_nbest, misses, examples = 0, 0, {k: [] for k in kinds}
     p1 = p5 = acc = 0.0
-    for rec in records:
+    first: dict = {}
+    for k, rec in enumerate(records):
+        if prefix and k == prefix:
+            first = {"p_at_1": round(p1 / k, 4), "p_at_5": round(p5 / k, 4),
+                     "char_accuracy": round(acc / k, 4)}
         comp = engine.compose(rec.keys, engine.word_lm.start(rec.context))
         sents = comp.sentences
         hits = hits_at([s.text for s in sents], rec.text)
@@ -83,7 +87,8 @@ def classify(engine: Engine, records) -> dict:
     n = max(len(records), 1)
     return {"records": len(records), "p_at_1": round(p1 / n, 4), "p_at_5": round(p5 / n, 4),
             "char_accuracy": round(acc / n, 4), "misses": misses, "in_nbest": in_nbest,
-            **kinds, "examples": examples}
+            **kinds, "first": {"records": prefix, **first} if first else {},
+            "examples": examples}
 
 
 def main() -> int:
@@ -92,6 +97,8 @@ def main() -> int:
     ap.add_argument("--cache-dir", type=Path, default=None)
     ap.add_argument("--limit", type=int, default=None)
     ap.add_argument("--examples", type=int, default=5)
+    ap.add_argument("--prefix", type=int, default=0,
+                    help="also P@1, P@5 and char accuracy of the first N records")
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args()
     engine = Engine.load(Config(lm=False, learning=False), cache_dir=args.cache_dir,
@@ -99,13 +106,13 @@ def main() -> int:
     out = {}
     for log in args.logs:
         records = load_log(log, limit=args.limit)[0]
-        r = classify(engine, records)
+        r = classify(engine, records, args.prefix)
         r["examples"] = {k: v[: args.examples] for k, v in r["examples"].items()}
         out[log.stem] = r
         print(f"{log.stem}: P@1 {r['p_at_1']:.3f} P@5 {r['p_at_5']:.3f} char accuracy "
               f"{r['char_accuracy']:.3f}; {r['misses']} misses of {r['records']}: outranked "
               f"{r['outranked']}, segmentation {r['segmentation']}, not in lattice "
-              f"{r['not in lattice']}; in the 10-best {r['in_nbest']}")
+              f"{r['not in lattice']}; in the 10-best {r['in_nbest']}; first {r['first']}")
     if args.json:
         args.json.write_text(json.dumps(out, ensure_ascii=False, indent=1) + "\n",
                              encoding="utf-8")
