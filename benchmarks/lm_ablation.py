@@ -37,9 +37,11 @@ LAYOUTS = {
     "attention-rope": {"attn_every": 1, "window": 256, "rope": True},
     "kda": {"attn_every": 0},
 }
-LARGE = dict(d_model=384, heads=6)  # the larger size (8.2 M parameters, 16 MB of bf16)
-MUON_LRS = (1e-3, 2e-3, 4e-3, 8e-3)
-ADAMW_LRS = (1e-3, 2e-3, 4e-3, 8e-3)
+LARGE = dict(d_model=320, heads=5, mlp_hidden=960)  # the larger size: 7.3 M, 14 MB of bf16
+MUON_LRS = (2e-3, 4e-3, 8e-3)
+ADAMW_LRS = (1e-3, 2e-3, 4e-3)
+ABLATION_LR = 4e-3  # MuonClip lr of the ablation's layouts (the middle of the hybrid's grid)
+MAX_BYTES = 20 * 10**6  # the shipped model's limit
 
 
 @dataclass
@@ -77,6 +79,12 @@ def plan(name: str, vocab: int, muon_lr: float, adamw_lr: float) -> list[Run]:
         runs += [Run(lay, "muonclip", muon_lr, matched(LAYOUTS[lay], vocab), "ablation")
                  for lay in LAYOUTS if lay != "hybrid"]
         runs.append(Run("hybrid-large", "muonclip", muon_lr, {**BASE, **LARGE}, "size"))
+        return runs
+    if name == "all":  # everything side by side, the layouts at ABLATION_LR
+        runs = plan("sweep", vocab, muon_lr, adamw_lr)
+        runs += [Run(lay, "muonclip", ABLATION_LR, matched(LAYOUTS[lay], vocab), "ablation")
+                 for lay in LAYOUTS if lay != "hybrid"]
+        runs.append(Run("hybrid-large", "muonclip", ABLATION_LR, {**BASE, **LARGE}, "size"))
         return runs
     if name == "smoke":
         return [Run("smoke", "muonclip", muon_lr, BASE, "sweep")]
@@ -173,24 +181,36 @@ def pick(args) -> int:
     loss with `--best`) to --into; `--install` copies the first of them to the shipped path."""
     import shutil
 
-    runs = Path(args.runs)
+    runs, into = Path(args.runs), Path(args.into)
     summary = json.loads((runs / "summary.json").read_text(encoding="utf-8"))
     ok = {n: r for n, r in summary["runs"].items() if r.get("final_dev")}
     keep = list(args.keep or [])
+    shipped = None
+    if args.ship:  # the hybrid (any size, either optimizer) with the best final dev loss
+        hybrids = [n for n, r in ok.items() if r["model"].get("attn_every", 4) == 4
+                   and (runs / f"{n}.safetensors").stat().st_size <= MAX_BYTES]
+        shipped = min(hybrids, key=lambda n: ok[n]["final_dev"]["mean"])
+        keep = [shipped] + [n for n in keep if n != shipped]
+        print(f"shipped: {shipped}", flush=True)
+        (runs / "choice.json").write_text(json.dumps(
+            {"shipped": shipped, "by": "final dev loss, mean of domains",
+             "candidates": {n: ok[n]["final_dev"]["mean"] for n in hybrids}}, indent=1))
     if args.best:
         for opt in ("muonclip", "adamw"):
             cands = [n for n, r in ok.items() if r["optimizer"] == opt and r["model"] == BASE]
             if cands:
                 keep.append(min(cands, key=lambda n: ok[n]["final_dev"]["mean"]))
-    into = Path(args.into)
     with tarfile.open(into / "logs.tar.gz", "w:gz") as tar:
         for p in sorted(runs.iterdir()):
             if p.suffix != ".safetensors":
                 tar.add(p, f"{runs.name}/{p.name}")
     for n in keep:
+        if n not in ok:
+            print(f"{n}: no checkpoint (the run failed)", flush=True)
+            continue
         shutil.copy(runs / f"{n}.safetensors", into / f"{n}.safetensors")
         print(f"kept {n}: final dev {ok[n]['final_dev']['mean']:.4f}", flush=True)
-    if args.install and keep:
+    if args.install and keep and keep[0] in ok:
         from lm import DEFAULT_WEIGHTS
 
         shutil.copy(runs / f"{keep[0]}.safetensors", DEFAULT_WEIGHTS)
@@ -205,7 +225,7 @@ def _logs(dirs: list[Path]) -> dict[str, dict]:
     out = {}
     for d in dirs:
         for p in sorted(d.glob("*.json")):
-            if p.name != "summary.json":
+            if p.name not in ("summary.json", "choice.json"):
                 out[p.stem] = json.loads(p.read_text(encoding="utf-8"))
     return out
 
@@ -230,9 +250,8 @@ def optim_png(logs: dict[str, dict], path: Path) -> None:
         xs = [a * tok for a, *_ in log["dev"]]
         ys = [b for _, b, _ in log["dev"]]
         label = f"{s['optimizer']} lr {s['lr']:g}" + (" (final run)" if final else " (sweep)")
-        ax.plot(xs, ys, color=colors[s["optimizer"]], lw=2.2 if final else 0.9,
-                ls="-" if final else "--", alpha=1 if final else 0.35 + 0.15 * MUON_LRS.index(
-                    s["lr"]) if s["lr"] in MUON_LRS else 0.6, label=label)
+        ax.plot(xs, ys, color=colors[s["optimizer"]], lw=2.2 if final else 1.0,
+                ls="-" if final else "--", alpha=1 if final else 0.6, label=label)
         if final:
             ml = log["max_logit"]
             ax2.plot([a * tok for a, _ in ml], [max(b) for _, b in ml], color=colors[s["optimizer"]],
@@ -288,7 +307,7 @@ def main() -> int:
     b.add_argument("--out", default=".lmdata")
     b.add_argument("--corpus")
     t = sub.add_parser("train")
-    t.add_argument("--plan", required=True, choices=("sweep", "final", "smoke"))
+    t.add_argument("--plan", required=True, choices=("sweep", "final", "all", "smoke"))
     t.add_argument("--corpus", required=True)
     t.add_argument("--out", required=True)
     t.add_argument("--muon-lr", type=float, default=2e-3)
@@ -308,6 +327,7 @@ def main() -> int:
     k.add_argument("--into", required=True)
     k.add_argument("--keep", nargs="+")
     k.add_argument("--best", action="store_true")
+    k.add_argument("--ship", action="store_true", help="choose the shipped model, keep it first")
     k.add_argument("--install", action="store_true")
     r = sub.add_parser("report")
     r.add_argument("--runs", nargs="+", required=True)
