@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import statistics
 import subprocess
 import sys
@@ -31,15 +32,23 @@ METRICS = ("p_at_1", "p_at_5", "p_at_10", "char_accuracy", "keystrokes_per_char"
 
 
 def run(checkout: Path, logs: list[str], limit: int, out: Path) -> dict:
+    """One benchmark process; its report, with the CPU seconds it used (user + system: on a
+    shared machine a steadier measure than wall-clock latency)."""
     cmd = [sys.executable, str(checkout / "benchmarks" / "keystroke.py"), *logs,
            "--limit", str(limit), "--json", str(out)]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     subprocess.run(cmd, cwd=checkout, check=True, stdout=subprocess.DEVNULL)
-    return json.loads(out.read_text())
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    report = json.loads(out.read_text())
+    report["cpu_s"] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return report
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("other", help="the other checkout (e.g. a git worktree of the old commit)")
+    ap.add_argument("--this", type=Path, default=ROOT,
+                    help="the checkout measured against it (default: this one)")
     ap.add_argument("logs", nargs="+")
     ap.add_argument("--limit", type=int, default=500)
     ap.add_argument("--rounds", type=int, default=3)
@@ -51,7 +60,7 @@ def main() -> int:
     runs: dict[str, list[dict]] = {"other": [], "this": []}
     with tempfile.TemporaryDirectory() as tmp, busy_core(args.busy):
         for r in range(args.rounds):
-            for name, checkout in (("other", other), ("this", ROOT)):
+            for name, checkout in (("other", other), ("this", args.this.resolve())):
                 t0 = time.perf_counter()
                 runs[name].append(run(checkout, logs, args.limit, Path(tmp) / f"{name}{r}.json"))
                 print(f"round {r + 1}/{args.rounds} {name}: {time.perf_counter() - t0:.0f} s",
@@ -76,6 +85,10 @@ def main() -> int:
               f"{b[0]['p_at_1']:.3f} | {lat['p50']['other']:.2f} / {lat['p50']['this']:.2f} "
               f"({lat['p50']['ratio']:.2f}) | {lat['p95']['other']:.2f} / "
               f"{lat['p95']['this']:.2f} ({lat['p95']['ratio']:.2f}) |")
+    cpu = {k: statistics.median(x["cpu_s"] for x in runs[k]) for k in runs}
+    report["cpu_s"] = {**cpu, "ratio": cpu["this"] / cpu["other"]}
+    print(f"CPU seconds of the whole benchmark process (load, then every log): other "
+          f"{cpu['other']:.1f}, this {cpu['this']:.1f} (ratio {cpu['this'] / cpu['other']:.2f})")
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=1) + "\n")
     return 0

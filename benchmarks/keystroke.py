@@ -41,6 +41,8 @@ def main() -> int:
     ap.add_argument("--cache-dir")
     ap.add_argument("--lm", action="store_true", help="the neural reranker on (default off)")
     ap.add_argument("--threads", type=int, default=1, help="torch threads (with --lm)")
+    ap.add_argument("--lm-mode", choices=("rerank", "search"), default="rerank",
+                    help="where the neural LM ranks (with --lm)")
     ap.add_argument("--busy", action="store_true", help="keep one core busy meanwhile")
     args = ap.parse_args()
     with busy_core(args.busy):
@@ -58,8 +60,8 @@ def run(args) -> int:
 
         learner = open_learner(Path(tempfile.mkdtemp()) / "user.db")
     t0 = time.perf_counter()
-    engine = Engine.load(Config(learning=args.learn, lm=args.lm, threads=args.threads), cache,
-                         learner=learner, progress=False)
+    engine = Engine.load(Config(learning=args.learn, lm=args.lm, threads=args.threads,
+                                lm_mode=args.lm_mode), cache, learner=learner, progress=False)
     if args.lm and engine.reranker is None:
         raise SystemExit("--lm: the neural reranker could not be loaded (torch, weights)")
     engine.convert("nihao")  # first query: tries paged in
@@ -68,7 +70,8 @@ def run(args) -> int:
     report = {"machine": f"{cpu_model()}, {resource.getpagesize()} B pages, "
                          f"Python {platform.python_version()}",
               "date": time.strftime("%Y-%m-%d"), "startup_s": round(startup, 3),
-              "lm": args.lm, "threads": args.threads, "busy_core": args.busy, "logs": {}}
+              "lm": args.lm, "lm_mode": args.lm_mode if args.lm else None,
+              "threads": args.threads, "busy_core": args.busy, "logs": {}}
     summaries, results = {}, {}
     for log in args.logs:
         records, bad = read_log(Path(log))

@@ -48,9 +48,10 @@ class Config:
     typos: bool = True  # correct gn→ng and transposed letters, with a penalty
     learning: bool = True  # the online learner adapts to what the user commits
     lm: bool = True  # rank with the neural LM when its weights and torch are present
-    # where the neural LM ranks: "search" inside the decoder's beam (each hypothesis scored
-    # after the committed text), "rerank" the decoder's n-best afterwards
-    lm_mode: str = "search"
+    # where the neural LM ranks: "rerank" the decoder's n-best afterwards, or "search" inside
+    # the decoder's beam (each hypothesis scored after the committed text: slower, and with
+    # today's model no better on the dev logs; benchmarks/RESULTS.md)
+    lm_mode: str = "rerank"
     device: str = "auto"  # "cpu", "cuda" or "auto" for the neural LM
     recording: bool = False  # append committed units to a typing log (opt-in)
     layout: str = "horizontal"  # candidate window: "horizontal" or "vertical"

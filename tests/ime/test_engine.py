@@ -331,7 +331,7 @@ HOMOPHONES = [("事", ("shi",), 50), ("件", ("jian",), 50), ("时", ("shi",), 5
 
 
 def test_the_search_picks_what_the_neural_lm_prefers_when_the_ngram_ties() -> None:
-    e = engine_of(HOMOPHONES)
+    e = engine_of(HOMOPHONES, lm_mode="search")
     plain = [s.text for s in e.compose("shijian").sentences[:2]]
     assert sorted(plain) == ["事件", "时间"]  # the word LM alone: a tie
     for liked, best in (("事件", "事件"), ("时间", "时间")):
@@ -353,7 +353,7 @@ def test_search_and_rerank_modes_both_use_the_lm() -> None:
 
 @pytest.mark.parametrize("typed,edits", [("woshijianwo", 2), ("shijianwoshi", 3), ("wo", 1)])
 def test_type_then_backspace_equals_from_scratch_with_the_lm_in_the_search(typed, edits):
-    e = engine_of(HOMOPHONES)
+    e = engine_of(HOMOPHONES, lm_mode="search")
     e.reranker = PrefixLM("时间")
     ctx = e.new_context("你好")
     ctx.type(typed)

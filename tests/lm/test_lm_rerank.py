@@ -119,8 +119,8 @@ def test_the_lm_in_the_search_is_incremental(full_engine, reranker: NeuralRerank
     from ime.config import Config
     from ime.engine import Engine
 
-    e = Engine(full_engine.lexicon, full_engine.bigram, Config(learning=False), reranker=reranker)
-    assert e.config.lm_mode == "search"
+    e = Engine(full_engine.lexicon, full_engine.bigram,
+               Config(learning=False, lm_mode="search"), reranker=reranker)
     ctx = e.new_context("我们在实验室里")
     ctx.type("zuohuaxueshiyanle")
     for _ in range(2):
