@@ -86,6 +86,12 @@ def plan(name: str, vocab: int, muon_lr: float, adamw_lr: float) -> list[Run]:
                  for lay in LAYOUTS if lay != "hybrid"]
         runs.append(Run("hybrid-large", "muonclip", ABLATION_LR, {**BASE, **LARGE}, "size"))
         return runs
+    if name == "rerun":  # the ablation again at equal tokens, every schedule run to its end
+        runs = [Run("hybrid", "muonclip", ABLATION_LR, BASE, "ablation")]
+        runs += [Run(lay, "muonclip", ABLATION_LR, matched(LAYOUTS[lay], vocab), "ablation")
+                 for lay in LAYOUTS if lay != "hybrid"]
+        runs.append(Run("hybrid-lr0.008", "muonclip", 8e-3, BASE, "size"))
+        return runs
     if name == "smoke":
         return [Run("smoke", "muonclip", muon_lr, BASE, "sweep")]
     raise SystemExit(f"unknown plan {name!r}")
@@ -307,7 +313,7 @@ def main() -> int:
     b.add_argument("--out", default=".lmdata")
     b.add_argument("--corpus")
     t = sub.add_parser("train")
-    t.add_argument("--plan", required=True, choices=("sweep", "final", "all", "smoke"))
+    t.add_argument("--plan", required=True, choices=("sweep", "final", "all", "rerun", "smoke"))
     t.add_argument("--corpus", required=True)
     t.add_argument("--out", required=True)
     t.add_argument("--muon-lr", type=float, default=2e-3)
