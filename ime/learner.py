@@ -44,6 +44,10 @@ LEARN_BUSY_TIMEOUT_MS = 500
 MAX_READINGS = 50_000  # readings memoised (each: the user's words under it, often none)
 MAX_INITIALS = 5_000  # first-letter strings memoised
 MAX_PREFIXES = 100_000  # prefix tests memoised
+# up to this many readings in the user lexicon, they and their prefixes are kept in memory
+# (about 10 MB at most): a reading or a prefix it lacks, most of what the lattice asks about,
+# is then answered without a query
+KNOWN_READINGS = 30_000
 # (score adjustment, offered as a word of its own, log unigram: None for a system word)
 Rec = tuple[float, bool, float | None]
 
@@ -59,13 +63,42 @@ def open_learner(path: Path | None = None,
     return WordLearner(UserLexicon(path or default_user_db(), busy_timeout_ms))
 
 
+class _Readings:
+    """Every reading of a small user lexicon, in memory: its prefixes (by syllables and by
+    first letters) and the readings under each string of first letters. What the lattice asks
+    most (a reading, a prefix the user lexicon lacks) is then answered without a query."""
+
+    def __init__(self, readings: list[str]) -> None:
+        self.readings: set[tuple[str, ...]] = set()
+        self.full_prefixes: set[tuple[str, ...]] = set()
+        self.initial_prefixes: set[str] = set()
+        self.by_initials: dict[str, set[tuple[str, ...]]] = defaultdict(set)
+        for p in readings:
+            self.add(tuple(p.split()))
+
+    def add(self, sylls: tuple[str, ...]) -> None:
+        if sylls in self.readings:
+            return
+        self.readings.add(sylls)
+        initials = "".join(s[0] for s in sylls)
+        self.by_initials[initials].add(sylls)
+        for i in range(1, len(sylls) + 1):
+            self.full_prefixes.add(sylls[:i])
+            self.initial_prefixes.add(initials[:i])
+
+
 class LearnedWords:
     """The lattice's view of the user lexicon (ime.lattice.UserWords).
 
     It offers the words the system tries may not: new words past the threshold, and system
-    words the user promoted (so that a promoted word is never lost below a span's cut). A
-    prefix test may say yes for a word that is not offered (one not yet past the threshold,
-    one the memo has not seen change): that costs a walk, never a wrong word.
+    words the user promoted (so that a promoted word is never lost below a span's cut).
+
+    Up to KNOWN_READINGS readings, the set of readings and their prefixes is kept in memory
+    (`_Readings`); past that, prefix tests and first-letter look-ups are index queries,
+    memoised. Either way the words under a reading are read when first asked for and
+    memoised (MAX_READINGS), and a commit drops the memo entries of what it changed. A prefix
+    test may say yes for a word that is not offered (one below the threshold, one forgotten):
+    that costs a walk, never a wrong word.
     """
 
     def __init__(self, store: UserLexicon | None = None,
@@ -76,26 +109,37 @@ class LearnedWords:
         self._on_error = on_error or (lambda e: None)
         self.forgotten: set[Key] = set()  # never offered, also not composed from pieces
         self.tick = 0  # the memo's likelihoods are decayed to this tick
-        self._empty = True  # no rows at all: every answer is "nothing"
+        self._known: _Readings | None = _Readings([])  # None: too many, ask SQLite
         self._readings: dict[tuple[str, ...], dict[str, Rec]] = {}
         self._initials: dict[str, list[tuple[str, tuple[str, ...], float | None]]] = {}
-        self._prefixes: dict[tuple[Pattern, ...], bool] = {}
+        self._prefixes: dict[tuple[Pattern, ...], bool] = {}  # by the lattice's patterns
+        self._prefix_keys: dict[tuple[str, ...] | str, bool] = {}  # by syllables / letters
 
     # ---- what the lattice asks -------------------------------------------------------------
 
     def has_prefix(self, patterns: tuple[Pattern, ...]) -> bool:
-        if self._empty:
-            return False
+        known = self._known
+        if known is not None:
+            if not any(p for _, p in patterns):
+                return tuple(s for s, _ in patterns) in known.full_prefixes
+            return "".join(s[0] for s, _ in patterns) in known.initial_prefixes
         v = self._prefixes.get(patterns)
         if v is None:
-            try:
-                if not any(p for _, p in patterns):
-                    v = self.store.has_pinyin_prefix(tuple(s for s, _ in patterns))
-                else:
-                    v = self.store.has_initials_prefix("".join(s[0] for s, _ in patterns))
-            except UserLexiconError as e:
-                self._on_error(e)
-                return False
+            # many pattern tuples share one question: the syllables, or the first letters
+            key: tuple[str, ...] | str = (tuple(s for s, _ in patterns)
+                                          if not any(p for _, p in patterns)
+                                          else "".join(s[0] for s, _ in patterns))
+            v = self._prefix_keys.get(key)
+            if v is None:
+                try:
+                    v = (self.store.has_initials_prefix(key) if isinstance(key, str)
+                         else self.store.has_pinyin_prefix(key))
+                except UserLexiconError as e:
+                    self._on_error(e)
+                    return False
+                if len(self._prefix_keys) >= MAX_PREFIXES:
+                    self._prefix_keys.clear()
+                self._prefix_keys[key] = v
             if len(self._prefixes) >= MAX_PREFIXES:
                 self._prefixes.clear()
             self._prefixes[patterns] = v
@@ -103,18 +147,33 @@ class LearnedWords:
 
     def lookup(self, patterns: tuple[Pattern, ...]
                ) -> list[tuple[str, tuple[str, ...], float | None]]:
-        if self._empty:
-            return []
+        known = self._known
         if not any(p for _, p in patterns):
             sylls = tuple(s for s, _ in patterns)
+            if known is not None and sylls not in known.readings:
+                return []
             return [(w, sylls, r[2]) for w, r in self._reading(sylls).items() if r[1]]
-        return [h for h in self._by_initials("".join(s[0] for s, _ in patterns))
+        initials = "".join(s[0] for s, _ in patterns)
+        if known is not None:
+            out = []
+            for sylls in known.by_initials.get(initials, ()):
+                if all(s.startswith(p) if pre else s == p
+                       for s, (p, pre) in zip(sylls, patterns)):
+                    out.extend((w, sylls, r[2]) for w, r in self._reading(sylls).items()
+                               if r[1])
+            return out
+        return [h for h in self._by_initials(initials)
                 if all(s.startswith(p) if pre else s == p for s, (p, pre) in zip(h[1], patterns))]
 
     def adjustment(self, text: str, syllables: tuple[str, ...]) -> float:
-        if self._empty:
+        # asked for every word of every span the lattice lays: a set or dict look-up
+        known = self._known
+        if known is not None and syllables not in known.readings:
             return 0.0
-        r = self._reading(syllables).get(text)
+        recs = self._readings.get(syllables)
+        if recs is None:
+            recs = self._reading(syllables)
+        r = recs.get(text)
         return 0.0 if r is None else r[0]
 
     # ---- the memo ----------------------------------------------------------------------------
@@ -129,10 +188,12 @@ class LearnedWords:
         return (adj, offered, None if system else lk.new_word_logp(L))
 
     def _reading(self, sylls: tuple[str, ...]) -> dict[str, Rec]:
+        """The user's words read `sylls` (memoised)."""
         recs = self._readings.get(sylls)
         if recs is None:
             try:
-                rows = self.store.with_pinyin(" ".join(sylls))
+                rows = ([] if self.store is None
+                        else self.store.with_pinyin(" ".join(sylls)))
             except UserLexiconError as e:
                 self._on_error(e)
                 return {}
@@ -142,10 +203,12 @@ class LearnedWords:
         return recs
 
     def _by_initials(self, initials: str) -> list[tuple[str, tuple[str, ...], float | None]]:
+        """The offered words whose syllables begin with these letters (memoised; a large
+        user lexicon: one indexed query)."""
         hits = self._initials.get(initials)
         if hits is None:
             try:
-                rows = self.store.with_initials(initials)
+                rows = self.store.with_initials(initials) if self.store is not None else []
             except UserLexiconError as e:
                 self._on_error(e)
                 return []
@@ -163,36 +226,42 @@ class LearnedWords:
 
     def refresh(self, tick: int) -> None:
         """Forget every memo entry (their likelihoods decay with the tick); reread the
-        forgotten words."""
+        forgotten words and, if there are few, the readings."""
         self.tick = tick
         self._readings.clear()
         self._initials.clear()
         self._prefixes.clear()
+        self._prefix_keys.clear()
         if self.store is None:
             return
         try:
-            self._empty = self.store.is_empty()
             self.forgotten = set(self.store.forgotten())
+            readings = self.store.readings(KNOWN_READINGS + 1)
         except UserLexiconError as e:
             self._on_error(e)
+            return
+        self._known = _Readings(readings) if len(readings) <= KNOWN_READINGS else None
 
     def changed(self, entries: list[UserEntry], tick: int) -> None:
         """These entries were just written (at `tick`): bring their memo entries up to date."""
         self.tick = max(self.tick, tick)
         for e in entries:
-            self._empty = False
             key = (e.word, e.syllables)
             if e.deleted:
                 self.forgotten.add(key)
             else:
                 self.forgotten.discard(key)
-            rec = self._rec(e)
-            recs = self._readings.get(e.syllables)
-            if recs is not None:
-                recs[e.word] = rec
-            self._initials.pop(initials_of(e.pinyin), None)
-            if rec[1] and rec[2] is not None:
-                self._prefixes.clear()  # a new word is offered: a "no" may now be a "yes"
+            if self._known is not None:
+                self._known.add(e.syllables)
+                if len(self._known.readings) > KNOWN_READINGS:
+                    self._known = None
+            self._readings.pop(e.syllables, None)  # read again when next asked
+            initials = initials_of(e.pinyin)
+            self._initials.pop(initials, None)
+            for i in range(1, len(e.syllables) + 1):  # a "no" may now be a "yes"
+                self._prefix_keys[e.syllables[:i]] = True
+                self._prefix_keys[initials[:i]] = True
+            self._prefixes.clear()
 
 
 class WordLearner:

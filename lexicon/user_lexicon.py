@@ -519,6 +519,10 @@ class UserLexicon:
         return bool(self._query("SELECT 1 FROM readings WHERE initials >= ? AND initials < ? "
                                 "LIMIT 1", (initials, initials + "{")))  # '{' follows 'z'
 
+    def readings(self, limit: int) -> list[str]:
+        """At most `limit` of the readings the user lexicon has ('xi an', …)."""
+        return [r[0] for r in self._query("SELECT pinyin FROM readings LIMIT ?", (limit,))]
+
     def forgotten(self) -> list[tuple[str, tuple[str, ...]]]:
         return [(w, tuple(p.split())) for w, p in self._query(
             "SELECT word, pinyin FROM words WHERE deleted = 1")]

@@ -74,7 +74,9 @@ def assemble(engine, keys, pieces):
 def test_a_new_word_assembled_three_times_is_offered_whole_the_fourth(engine):
     word, keys = "字节序", "zijiexu"
     assert engine.lexicon.word_id(word) is None
-    assert top(engine, keys) != word
+    ctx = engine.new_context()
+    ctx.type(keys)
+    assert not [w for w in ctx.lattice.words_from(0) if w.text == word]  # not a word yet
     for _ in range(3):
         assemble(engine, keys, ["字节", "序"])
     ctx = engine.new_context()
@@ -96,12 +98,16 @@ def test_two_assemblies_do_not_make_a_word_yet(engine):
 
 @needs_lexicon
 def test_one_accidental_pick_of_a_long_phrase_does_not_stick(engine):
+    keys = "woshizhongguoren"
     ctx = engine.new_context()
-    ctx.type("woshizhongguoren")
-    texts = [c.text for c in ctx.candidates]
-    junk = next(t for t in texts[1:] if len(t) == 5)
-    pick(engine, "woshizhongguoren", junk)
-    assert top(engine, "woshizhongguoren") == "我是中国人"
+    ctx.type(keys)
+    assert ctx.candidates[0].text == "我是中国人"
+    junk = "卧室中国人"  # picked whole, below the top (the list may not show one that long)
+    engine.on_commit(CommitEvent(keys, junk, (Pick(junk, ("wo", "shi", "zhong", "guo", "ren"),
+                                                   keys, 5, CandidateKind.SENTENCE, ()),),
+                                 ctx.sentences[0].words, ""))
+    assert engine.learner.store.get(junk, ("wo", "shi", "zhong", "guo", "ren")) is not None
+    assert top(engine, keys) == "我是中国人"
 
 
 @needs_lexicon
@@ -289,7 +295,20 @@ def test_opening_a_large_user_lexicon_reads_little_of_it(tmp_path):
     engine.learner.close()
 
 
-def test_a_word_learned_after_its_first_letters_were_looked_up_is_offered_by_them(tmp_path):
+@pytest.fixture
+def in_memory(request, monkeypatch):
+    """The two ways the view answers: from its in-memory set of readings (a small user
+    lexicon), or by queries (a large one: KNOWN_READINGS forced to 0)."""
+    import ime.learner
+
+    if not request.param:
+        monkeypatch.setattr(ime.learner, "KNOWN_READINGS", 0)
+    return request.param
+
+
+@pytest.mark.parametrize("in_memory", [True, False], ids=["small", "large"], indirect=True)
+def test_a_word_learned_after_its_first_letters_were_looked_up_is_offered_by_them(
+        tmp_path, in_memory):
     engine = tiny_engine_with(tmp_path / "user.db")
     choose(engine, "xianzai", "先在")  # the user lexicon is not empty: its answers memoised
 
@@ -326,7 +345,8 @@ def reference_view(entries: list[UserEntry], tick: int, is_system):
     return adjust, offered
 
 
-def test_the_queried_view_equals_the_naive_one(tmp_path):
+@pytest.mark.parametrize("in_memory", [True, False], ids=["small", "large"], indirect=True)
+def test_the_queried_view_equals_the_naive_one(tmp_path, in_memory):
     lex, _ = tiny_parts()
     store = UserLexicon(tmp_path / "user.db")
     rng = random.Random(3)
@@ -350,6 +370,7 @@ def test_the_queried_view_equals_the_naive_one(tmp_path):
 
     view = LearnedWords(store, is_system)
     view.refresh(3000)
+    assert (view._known is not None) == in_memory
     adjust, offered = reference_view(list(rows.values()), 3000, is_system)
     for (w, s), adj in adjust.items():
         assert view.adjustment(w, s) == adj
