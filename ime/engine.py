@@ -31,7 +31,7 @@ from ime.context import InputContext
 from ime.decoder import Decoder, DecodeState, Neural, Sentence
 from ime.lattice import USER_WORD, Lattice, LatticeBuilder, LatticeWord, UserWords
 from ime.segmentor import Segmentor, SyllableGraph
-from ime.word_lm import BigramWordLM
+from ime.word_lm import word_lm_for
 from lexicon.build import default_cache_dir, ensure_built
 from lexicon.ngram import BigramModel
 from lexicon.trie import SystemLexicon
@@ -151,7 +151,7 @@ class Engine:
         self.segmentor = Segmentor(fuzzy=self.config.fuzzy, typos=self.config.typos)
         self.lattice_builder = LatticeBuilder(
             lexicon, bigram.unigram, learner.words if learner is not None else None)
-        self.word_lm = BigramWordLM(bigram, lexicon)
+        self.word_lm = word_lm_for(bigram, lexicon)
         self.decoder = Decoder(self.word_lm)
         self.generation = 0  # bumped whenever a cached lattice or decoding may be stale
         self.search_lam = SEARCH_LAMBDA

@@ -1,6 +1,6 @@
 """The decoder's language models (`decoder.WordLM`): the system word bigram or trigram.
 
-    lm = BigramWordLM(bigram, lexicon)
+    lm = word_lm_for(model, lexicon)       # BigramWordLM, or TrigramWordLM for a trigram
     h = lm.start("我们是")          # the state after the committed text: its last word (是)
     for i, lp, h2 in lm.extend([h], word): ...
 
@@ -9,9 +9,8 @@ word or letters passed through). `extend` inlines the bigram's tables: it is the
 hot loop, called once per lattice word with every hypothesis at the word's start node.
 
 `TrigramWordLM` is the same over a `TrigramModel`: its state is the last two words, as the
-pair key u·S + v (S = V + 1; the clause start is (bos, bos)). `BigramWordLM(model, lexicon)`
-gives a TrigramWordLM when the model is a trigram, so that the engine, which builds its
-word LM from whatever `bigram.npz` holds, needs no change.
+pair key u·S + v (S = V + 1; the clause start is (bos, bos)). `word_lm_for` picks the one
+for whatever `bigram.npz` holds (the engine's factory).
 """
 
 from __future__ import annotations
@@ -22,7 +21,7 @@ from typing import Protocol
 from ime.lattice import LatticeWord
 from lexicon.ngram import BigramModel, TrigramModel
 
-__all__ = ["BigramWordLM", "TrigramWordLM", "MAX_HISTORY_WORD"]
+__all__ = ["BigramWordLM", "TrigramWordLM", "word_lm_for", "MAX_HISTORY_WORD"]
 
 MAX_HISTORY_WORD = 4  # characters: the longest word `start` looks for at the context's end
 
@@ -42,12 +41,14 @@ def _final_word(lexicon: _Vocabulary, context: str) -> tuple[int, int] | None:
     return None
 
 
-class BigramWordLM:
-    def __new__(cls, bigram: BigramModel, lexicon: _Vocabulary):
-        if cls is BigramWordLM and isinstance(bigram, TrigramModel):
-            return super().__new__(TrigramWordLM)
-        return super().__new__(cls)
+def word_lm_for(model: BigramModel, lexicon: _Vocabulary) -> BigramWordLM:
+    """The decoder's word LM for a built model: a trigram's when `bigram.npz` holds one."""
+    if isinstance(model, TrigramModel):
+        return TrigramWordLM(model, lexicon)
+    return BigramWordLM(model, lexicon)
 
+
+class BigramWordLM:
     def __init__(self, bigram: BigramModel, lexicon: _Vocabulary) -> None:
         self.bigram = bigram
         self.lexicon = lexicon

@@ -9,7 +9,7 @@ import numpy as np
 from ime.decoder import Decoder
 from ime.lattice import LatticeBuilder
 from ime.segmentor import Segmentor
-from ime.word_lm import BigramWordLM, TrigramWordLM
+from ime.word_lm import BigramWordLM, TrigramWordLM, word_lm_for
 from lexicon.ngram import estimate_kneser_ney, estimate_kneser_ney_trigram
 from lexicon.trie import SystemLexicon
 
@@ -33,7 +33,7 @@ def parts(order: int):
 
 def best(order: int, keys: str, context: str = "") -> str:
     lex, model = parts(order)
-    lm = BigramWordLM(model, lex)
+    lm = word_lm_for(model, lex)
     lattice = LatticeBuilder(lex, model.unigram).build(Segmentor().segment(keys))
     sentences, _ = Decoder(lm).decode(lattice, lm.start(context))
     return sentences[0].text
@@ -41,10 +41,10 @@ def best(order: int, keys: str, context: str = "") -> str:
 
 def test_a_trigram_model_gives_a_trigram_word_lm() -> None:
     lex, model = parts(3)
-    lm = BigramWordLM(model, lex)
+    lm = word_lm_for(model, lex)
     assert isinstance(lm, TrigramWordLM) and lm.bos == model.bos_pair
     lex2, bigram = parts(2)
-    assert type(BigramWordLM(bigram, lex2)) is BigramWordLM
+    assert type(word_lm_for(bigram, lex2)) is BigramWordLM
 
 
 def test_the_trigram_context_changes_the_choice_in_the_lattice() -> None:
@@ -58,14 +58,14 @@ def test_the_trigram_state_comes_from_the_committed_context() -> None:
     assert best(3, "shi", context="他说") == "事"
     assert best(3, "shi", context="，说") == "事"  # one word of history: the bigram's choice
     lex, model = parts(3)
-    lm = BigramWordLM(model, lex)
+    lm = word_lm_for(model, lex)
     assert lm.start("") == lm.bos and lm.start("abc") == lm.bos
     assert lm.start("我说") == model.pair(lex.word_id("我"), lex.word_id("说"))
 
 
 def test_extend_scores_are_the_models_and_states_the_last_two_words() -> None:
     lex, model = parts(3)
-    lm = BigramWordLM(model, lex)
+    lm = word_lm_for(model, lex)
     lattice = LatticeBuilder(lex, model.unigram).build(Segmentor().segment("shi"))
     shi = next(w for ws in lattice.words_to for w in ws if w.text == "是")
     wo, shuo = lex.word_id("我"), lex.word_id("说")
