@@ -451,3 +451,203 @@ def test_reset_keeps_the_old_file_and_starts_empty(tmp_path):
     assert len(u) == 0 and u.tick == 0 and u.integrity() == ["ok"]
     u.close()
     assert stat.S_IMODE(p.stat().st_mode) == 0o600
+
+
+# ---- SIGKILL at random moments: learning, import, export ---------------------------------------
+
+KILLS = 20
+HAN = "的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可也你对生能"
+PINYIN = {"的": "de", "一": "yi", "是": "shi", "在": "zai", "不": "bu", "了": "le", "有": "you",
+          "和": "he", "人": "ren", "这": "zhe", "中": "zhong", "大": "da", "为": "wei",
+          "上": "shang", "个": "ge", "国": "guo", "我": "wo", "以": "yi", "要": "yao",
+          "他": "ta", "时": "shi", "来": "lai", "用": "yong", "们": "men", "生": "sheng",
+          "到": "dao", "作": "zuo", "地": "di", "于": "yu", "出": "chu", "就": "jiu",
+          "分": "fen", "对": "dui", "成": "cheng", "会": "hui", "可": "ke", "也": "ye",
+          "你": "ni", "能": "neng"}
+
+
+def han_words(start: int, n: int) -> list[tuple[str, str]]:
+    """n distinct 4-character words (with their pinyin), the start-th onwards."""
+    chars = sorted(set(HAN))
+    out = []
+    for i in range(start, start + n):
+        cs = [chars[(i // len(chars) ** k) % len(chars)] for k in range(4)]
+        out.append(("".join(cs), " ".join(PINYIN[c] for c in cs)))
+    return out
+
+
+def kill_at_random(argv: list[str], delay: float, rng) -> list[str]:
+    """Start `argv`, wait for its first line ('ready'), SIGKILL it 0..delay s later; the
+    lines it printed (its acknowledgements) before it died."""
+    import threading
+    import time
+
+    p = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+    lines: list[str] = []
+    ready = threading.Event()
+
+    def read() -> None:
+        for line in p.stdout:
+            lines.append(line.strip())
+            ready.set()
+        ready.set()
+
+    t = threading.Thread(target=read, daemon=True)
+    t.start()
+    assert ready.wait(60), "the worker never started"
+    assert p.poll() is None, p.stderr.read()
+    time.sleep(rng.uniform(0, delay))
+    p.send_signal(signal.SIGKILL)
+    p.wait()
+    t.join(10)
+    return [x for x in lines[1:] if x]
+
+
+LEARNER = textwrap.dedent("""
+    import sys
+    from ime.candidates import CandidateKind, CommitEvent, Pick
+    from ime.learner import open_learner
+    from lexicon.testing import tiny_parts
+    sys.path.insert(0, "tests/lexicon")
+    from test_user_lexicon import han_words
+    learner = open_learner(sys.argv[1])
+    learner.bind(tiny_parts()[0])
+    print("ready", flush=True)
+    for word, pinyin in han_words(int(sys.argv[2]), 100000):
+        sylls = tuple(pinyin.split())
+        learner.learn(CommitEvent("".join(sylls), word, (Pick(word, sylls, "".join(sylls), 1,
+                                  CandidateKind.WORD, ()),), (), ""))
+        assert learner.paused is None, learner.paused
+        print(word, flush=True)
+""")
+
+
+@pytest.mark.slow
+def test_sigkill_while_learning_keeps_every_commit_and_a_sound_file(tmp_path):
+    import random
+
+    rng = random.Random(19)
+    db = tmp_path / "user.db"
+    UserLexicon(db).close()
+    acked: list[str] = []
+    for k in range(KILLS):
+        acked += kill_at_random([sys.executable, "-c", LEARNER, str(db), str(k * 100000)],
+                                0.4, rng)
+        u = UserLexicon(db)
+        assert u.integrity() == ["ok"]
+        have = {e.word for e in u.iter_entries()}
+        assert set(acked) <= have  # every commit acknowledged before the kill is there
+        assert len(have) <= len(acked) + k + 1  # at most the one in flight per kill
+        assert max((e.last_tick for e in u.iter_entries()), default=0) <= u.tick
+        u.close()
+    assert len(acked) > KILLS  # the kills fell among many commits
+
+
+IMPORTER = textwrap.dedent("""
+    import sys
+    import main
+    print("ready", flush=True)
+    for f in sys.argv[3:]:
+        assert main.main(["--cache-dir", sys.argv[1], "--user-db", sys.argv[2], "lexicon",
+                          "import", f]) == 0
+        print(f, flush=True)
+""")
+
+
+@pytest.mark.slow
+def test_sigkill_during_imports_leaves_each_import_all_or_nothing(tmp_path, tiny_cache):
+    import random
+    import time
+
+    import main
+    from lexicon.formats import TSV_HEADER
+
+    rng = random.Random(20)
+    db = tmp_path / "user.db"
+    UserLexicon(db).close()
+    files: dict[str, set[str]] = {}
+    acked: list[str] = []
+    n = 2000
+    probe = tmp_path / "probe.tsv"  # how long one import takes here: the kills' time scale
+    probe.write_text(TSV_HEADER + "\n" + "".join(f"{w}\t{p}\t-6.5\n"
+                                                 for w, p in han_words(10**7, n)))
+    t0 = time.perf_counter()
+    assert main.main(["--cache-dir", str(tiny_cache), "--user-db", str(tmp_path / "p.db"),
+                      "lexicon", "import", str(probe)]) == 0
+    span = 3 * 1.5 * (time.perf_counter() - t0)  # three imports, and some time to spare
+    for k in range(KILLS):
+        batch = []
+        for j in range(3):
+            f = tmp_path / f"d{k}-{j}.tsv"
+            words = han_words((k * 3 + j) * n, n)
+            f.write_text(TSV_HEADER + "\n" + "".join(f"{w}\t{p}\t-6.5\n" for w, p in words),
+                         encoding="utf-8")
+            files[str(f)] = {w for w, _ in words}
+            batch.append(str(f))
+        acked += kill_at_random([sys.executable, "-c", IMPORTER, str(tiny_cache), str(db),
+                                 *batch], span, rng)
+        u = UserLexicon(db)
+        assert u.integrity() == ["ok"]
+        have = {e.word for e in u.iter_entries()}
+        u.close()
+        for f, words in files.items():
+            got = len(words & have)
+            assert got in (0, len(words)), f"{f}: {got} of {len(words)} imported"
+            if f in acked:
+                assert got == len(words)
+    assert 0 < len(acked) < len(files), (len(acked), len(files))  # some done, some cut
+
+
+EXPORTER = textwrap.dedent("""
+    import sys
+    import main
+    print("ready", flush=True)
+    i = 0
+    while True:
+        db = sys.argv[2 + i % 2]
+        assert main.main(["--cache-dir", sys.argv[1], "--user-db", db, "lexicon", "export",
+                          "--format", "tsv", "--out", sys.argv[4]]) == 0
+        print(db, flush=True)
+        i += 1
+""")
+
+
+@pytest.mark.slow
+def test_sigkill_during_exports_leaves_the_old_file_or_the_new_one(tmp_path, tiny_cache):
+    import random
+    import time
+
+    import main
+
+    rng = random.Random(21)
+    dbs = [tmp_path / "a.db", tmp_path / "b.db"]
+    for i, db in enumerate(dbs):
+        u = UserLexicon(db)
+        u.put_many(UserEntry(w, tuple(p.split()), 0.7, 0.0, 1, 0, False, "learned")
+                   for w, p in han_words(i * 8000, 8000))
+        u.close()
+    refs = set()
+    t0 = time.perf_counter()
+    for db in dbs:
+        ref = tmp_path / f"{db.stem}.tsv"
+        assert main.main(["--cache-dir", str(tiny_cache), "--user-db", str(db), "lexicon",
+                          "export", "--format", "tsv", "--out", str(ref)]) == 0
+        refs.add(ref.read_bytes())
+    span = 2.5 * (time.perf_counter() - t0)  # about five exports: the kills' time scale
+    assert len(refs) == 2
+    out = tmp_path / "out" / "export.tsv"
+    out.parent.mkdir()
+    done = 0
+    for _ in range(KILLS):
+        done += len(kill_at_random([sys.executable, "-c", EXPORTER, str(tiny_cache),
+                                    *map(str, dbs), str(out)], span, rng))
+        if out.exists():
+            assert out.read_bytes() in refs  # whole, old or new: never a part
+        for db in dbs:
+            u = UserLexicon(db)
+            assert u.integrity() == ["ok"] and len(u) == 8000
+            u.close()
+    assert done > 0 and out.exists(), done
+    leftovers = [p.name for p in out.parent.iterdir() if p.name != "export.tsv"]
+    assert all(p.startswith(".export.tsv.") and p.endswith(".tmp") for p in leftovers)
