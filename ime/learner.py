@@ -41,6 +41,7 @@ REFRESH_TICKS = 500  # the memo's decayed likelihoods are recomputed this often
 # a commit waits at most this long for another writer's lock before learning pauses (an
 # input method must not freeze; a learning transaction holds the lock for milliseconds)
 LEARN_BUSY_TIMEOUT_MS = 500
+RETRY_BUSY_MS = 20  # the wait of the commits after one that found the lock held
 MAX_READINGS = 50_000  # readings memoised (each: the user's words under it, often none)
 MAX_INITIALS = 5_000  # first-letter strings memoised
 MAX_PREFIXES = 100_000  # prefix tests memoised
@@ -278,6 +279,7 @@ class WordLearner:
         self.store = store
         self.system = system
         self.paused: str | None = None
+        self._locked = False  # the last write found the lock held past the busy timeout
         if store.read_only is not None:
             self.paused = f"{store.path}: {store.read_only}"
         self.words = LearnedWords(store, self._is_system, self._read_failed)
@@ -329,15 +331,25 @@ class WordLearner:
             return False
 
     def _write(self, keys: list[Key], fn, advance_tick: bool = True) -> list[UserEntry] | None:
-        """store.update, or None (and `paused` set) if the write failed."""
+        """store.update, or None (and `paused` set) if the write failed. While another
+        writer holds the lock (an import: minutes), a retry waits only RETRY_BUSY_MS: one
+        commit waited the whole busy timeout already."""
         if not self._writable():
             return None
+        waited = self.store.busy_timeout_ms
+        if self._locked:
+            self.store.set_busy_timeout(min(RETRY_BUSY_MS, waited))
         try:
             changed = self.store.update(keys, fn, advance_tick)
         except UserLexiconError as e:
             self.paused = str(e)
+            self._locked = e.kind == "locked"
             return None
+        finally:
+            if self.store.busy_timeout_ms != waited:
+                self.store.set_busy_timeout(waited)
         self.paused = None
+        self._locked = False
         if self.store.last_tick is not None:
             self._tick = self.store.last_tick
         return changed

@@ -455,3 +455,40 @@ def test_import_reads_and_writes_a_big_file_a_batch_at_a_time(
     store = UserLexicon(user_db)
     assert len(store) == 20_000 and store.integrity() == ["ok"]
     store.close()
+
+
+def test_a_read_only_user_db_is_read_but_never_written(
+        cache_dir: Path, user_db: Path, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    import os
+    import shutil
+    import subprocess
+
+    store = UserLexicon(user_db)
+    store.put_many([UserEntry(NEW_WORD, ("ce", "shi", "ci", "tiao"), 0.75, 0.0, 3, 0, False,
+                              "learned")])
+    store.close()
+    if os.geteuid() == 0:  # root writes whatever the mode: the immutable flag stops it
+        if shutil.which("chattr") is None or subprocess.run(
+                ["chattr", "+i", str(user_db)], capture_output=True).returncode != 0:
+            pytest.skip("running as root without chattr +i")
+        undo = ["chattr", "-i", str(user_db)]
+    else:
+        user_db.chmod(0o444)
+        undo = ["chmod", "600", str(user_db)]
+    try:
+        before = _snapshot(user_db.parent)
+        src = write_tsv(tmp_path / "w.tsv", [("此条", "ci tiao", -6.0)])
+        assert run(cache_dir, user_db, "import", str(src)) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"error: {user_db}: cannot write (the file is read-only)")
+        assert run(cache_dir, user_db, "forget", NEW_WORD) == 2
+        assert "read-only" in capsys.readouterr().err
+        assert run(cache_dir, user_db, "info") == 0
+        assert "1 entries" in capsys.readouterr().out
+        out = tmp_path / "mine.tsv"
+        assert run(cache_dir, user_db, "export", "--out", str(out), "--user-only") == 0
+        assert [e.word for e in read_entries(out, "tsv")] == [NEW_WORD]
+        assert _snapshot(user_db.parent) == before
+    finally:
+        subprocess.run(undo, check=True)

@@ -161,16 +161,22 @@ def choose(engine: Engine, keys: str, text: str) -> str:
 
 
 def test_a_locked_user_lexicon_pauses_learning_and_the_commit_goes_through(tmp_path):
+    import time
+
     db = tmp_path / "user.db"
-    engine = tiny_engine_with(db, busy_timeout_ms=100)
+    engine = tiny_engine_with(db, busy_timeout_ms=1000)
     learner = engine.learner
     assert choose(engine, "xianzai", "先在") == "先在" and learner.paused is None
     other = sqlite3.connect(db, isolation_level=None)  # another writer, holding the lock
     other.execute("BEGIN IMMEDIATE")
+    t0 = time.perf_counter()
     assert choose(engine, "xi'an", "西安") == "西安"  # no exception, the text is committed
+    assert time.perf_counter() - t0 >= 1.0  # it waited the busy timeout
     assert learner.paused is not None and "locked" in learner.paused
     assert str(db) in learner.paused
+    t0 = time.perf_counter()
     assert engine.forget("先在") == 0  # nor does forgetting raise
+    assert time.perf_counter() - t0 < 0.6  # and the retries do not wait that long again
     assert "locked" in learner.paused
     assert engine.convert("xianzai")[0].text == "先在"  # what was learned is still offered
     other.execute("ROLLBACK")
