@@ -227,82 +227,123 @@ def pick(args) -> int:
 
 # ---- report (here) -------------------------------------------------------------------------
 
-def _logs(dirs: list[Path]) -> dict[str, dict]:
+def _logs(specs: list[str]) -> dict[str, dict]:
+    """Training logs of NAME=DIR arguments, keyed NAME/run."""
     out = {}
-    for d in dirs:
-        for p in sorted(d.glob("*.json")):
+    for spec in specs:
+        tag, _, d = spec.rpartition("=")
+        for p in sorted(Path(d).glob("*.json")):
             if p.name not in ("summary.json", "choice.json"):
-                out[p.stem] = json.loads(p.read_text(encoding="utf-8"))
+                out[f"{tag or Path(d).name}/{p.stem}"] = json.loads(p.read_text(encoding="utf-8"))
     return out
 
 
+def _max_logit(log: dict) -> float | None:
+    vals = [max(b) for _, b in log["max_logit"] if b]
+    return max(vals) if vals else None
+
+
+def _dev_at(log: dict, step: int) -> float | None:
+    return next((m for st, m, _ in log["dev"] if st == step), None)
+
+
 def optim_png(logs: dict[str, dict], path: Path) -> None:
-    """Dev loss against tokens of every MuonClip and AdamW run of the hybrid, and the max
-    attention logit of the two tuned ones."""
+    """Dev loss against training tokens of every MuonClip and AdamW run of the sweep (the best
+    of each bold), and the max attention logit of each run."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(12, 4.5))
+    sweep = {n: log for n, log in logs.items()
+             if n.split("/")[1].startswith(("muonclip-lr", "adamw-lr")) and log["settings"][
+                 "model"] == BASE}
+    best = {opt: min((n for n in sweep if sweep[n]["settings"]["optimizer"] == opt),
+                     key=lambda n: sweep[n]["final_dev"]["mean"]) for opt in ("muonclip", "adamw")}
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(12, 4.6))
     colors = {"muonclip": "tab:red", "adamw": "tab:blue"}
-    for name, log in sorted(logs.items()):
+    for name, log in sorted(sweep.items()):
         s = log["settings"]
-        if s["model"] != BASE or not (name.startswith(("muonclip-", "adamw-"))
-                                      or name in ("hybrid-muonclip", "hybrid-adamw")):
-            continue
-        final = not name.startswith(("muonclip-", "adamw-"))
+        bold = name in best.values()
         tok = s["batch"] * s["length"] / 1e6
-        xs = [a * tok for a, *_ in log["dev"]]
-        ys = [b for _, b, _ in log["dev"]]
-        label = f"{s['optimizer']} lr {s['lr']:g}" + (" (final run)" if final else " (sweep)")
-        ax.plot(xs, ys, color=colors[s["optimizer"]], lw=2.2 if final else 1.0,
-                ls="-" if final else "--", alpha=1 if final else 0.6, label=label)
-        if final:
-            ml = log["max_logit"]
-            ax2.plot([a * tok for a, _ in ml], [max(b) for _, b in ml], color=colors[s["optimizer"]],
-                     lw=1.2, label=f"{s['optimizer']} lr {s['lr']:g}")
-            if s["optimizer"] == "muonclip":
-                ax2.axhline(s["tau"], color="grey", ls=":", lw=1, label=f"tau = {s['tau']:g}")
+        label = f"{s['optimizer']}, lr {s['lr']:g}" + (" (best)" if bold else "")
+        ax.plot([a * tok for a, *_ in log["dev"]], [b for _, b, _ in log["dev"]],
+                color=colors[s["optimizer"]], lw=2.4 if bold else 1.0, alpha=1 if bold else 0.5,
+                ls="-" if bold else "--", marker="o", ms=3 if bold else 2, label=label)
+        ml = [(a, max(b)) for a, b in log["max_logit"] if b]
+        ax2.plot([a * tok for a, _ in ml], [b for _, b in ml], color=colors[s["optimizer"]],
+                 lw=1.6 if bold else 0.8, alpha=1 if bold else 0.5, label=label)
+    tau = next(iter(sweep.values()))["settings"]["tau"]
+    ax2.axhline(tau, color="grey", ls=":", lw=1, label=f"QK-clip tau = {tau:g} (MuonClip)")
     ax.set_xlabel("training tokens (millions)")
-    ax.set_ylabel("dev loss, nats per character (mean of domains)")
-    ax.set_title("MuonClip vs AdamW, hybrid 4.95 M parameters")
-    ax.set_ylim(top=min(6.0, ax.get_ylim()[1]))
+    ax.set_ylabel("dev loss, nats per character (mean of 4 domains)")
+    ax.set_title("MuonClip vs AdamW: hybrid, 4.95 M parameters, same schedule")
+    ax.set_ylim(3.6, 5.0)
     ax.legend(fontsize=7)
     ax.grid(alpha=0.3)
     ax2.set_xlabel("training tokens (millions)")
-    ax2.set_ylabel("max pre-softmax attention logit")
-    ax2.set_title("attention logits of the tuned runs")
-    ax2.legend(fontsize=8)
-    ax2.grid(alpha=0.3)
+    ax2.set_ylabel("max pre-softmax logit of the attention layer")
+    ax2.set_title("attention logits (the clip would act above tau)")
+    ax2.set_yscale("log")
+    ax2.legend(fontsize=7)
+    ax2.grid(alpha=0.3, which="both")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=120)
     plt.close(fig)
 
 
-def table(logs: dict[str, dict], names: list[str]) -> str:
+def table(logs: dict[str, dict], names: list[str], at: int | None = None) -> str:
+    """Markdown: final dev loss per domain (every window) of each run; `at`: also the mean
+    dev loss (its spread windows) at that step, where every run had seen the same tokens."""
     domains = sorted({d for n in names if n in logs for d in logs[n]["final_dev"]["per_domain"]})
-    head = ("| run | optimizer, lr | parameters | tokens | steps | best step | "
-            + " | ".join(domains) + " | mean |")
-    rows = [head, "|" + "---|" * (7 + len(domains))]
+    extra = [f"dev at step {at}"] if at else []
+    head = ("| run | optimizer, lr | parameters | tokens | steps | "
+            + " | ".join(domains + ["mean"] + extra + ["max logit"]) + " |")
+    rows = [head, "|" + "---|" * (6 + len(domains) + len(extra) + 1)]
     for n in names:
-        if n not in logs:
-            continue
         log = logs[n]
         s, f = log["settings"], log["final_dev"]
-        rows.append(
-            f"| {n} | {s['optimizer']} {s['lr']:g} | {log['params'] / 1e6:.2f} M | "
-            f"{log['tokens'] / 1e6:.1f} M | {log['steps_run']} | {log['best']['step']} | "
-            + " | ".join(f"{f['per_domain'][d]:.3f}" for d in domains) + f" | {f['mean']:.3f} |")
+        cells = [f"{f['per_domain'][d]:.3f}" for d in domains] + [f"**{f['mean']:.3f}**"]
+        if at:
+            v = _dev_at(log, at)
+            cells.append(f"{v:.3f}" if v is not None else "–")
+        ml = _max_logit(log)
+        cells.append(f"{ml:.1f}" if ml is not None else "–")
+        rows.append(f"| {n.split('/')[1]} | {s['optimizer']} {s['lr']:g} | "
+                    f"{log['params'] / 1e6:.2f} M | {log['tokens'] / 1e6:.1f} M | "
+                    f"{log['steps_run']} of {s['steps']} | " + " | ".join(cells) + " |")
     return "\n".join(rows)
 
 
+def compact(logs: dict[str, dict]) -> dict:
+    """What RESULTS.md cites, per run: settings, sizes, time, dev losses and their curve,
+    the max attention logit every 50 steps, the clip counts."""
+    keep = ("config", "settings", "device", "torch", "train_chars", "mix_weights", "dev_chars",
+            "params", "steps_run", "tokens", "seconds", "best", "final_dev", "clips",
+            "stopped_early", "dev")
+    out = {}
+    for n, log in logs.items():
+        r = {k: log[k] for k in keep if k in log}
+        r["max_logit"] = [x for x in log["max_logit"] if x[0] % 50 == 0]
+        out[n] = r
+    return out
+
+
 def report(args) -> int:
-    logs = _logs([Path(d) for d in args.runs])
+    logs = _logs(args.runs)
     if args.optim_png:
         optim_png(logs, Path(args.optim_png))
-    print(table(logs, sorted(logs)))
+    if args.json:
+        Path(args.json).write_text(json.dumps(compact(logs), indent=1, ensure_ascii=False) + "\n",
+                                   encoding="utf-8")
+    groups: dict[str, list[str]] = {}
+    for n in logs:
+        groups.setdefault(n.split("/")[0], []).append(n)
+    for tag, names in groups.items():
+        steps = [logs[n]["steps_run"] for n in names]
+        at = max(st for st, *_ in logs[names[0]]["dev"] if st <= min(steps)) if steps else None
+        print(f"\n{tag}:\n{table(logs, names, at)}")
     return 0
 
 
@@ -336,8 +377,9 @@ def main() -> int:
     k.add_argument("--ship", action="store_true", help="choose the shipped model, keep it first")
     k.add_argument("--install", action="store_true")
     r = sub.add_parser("report")
-    r.add_argument("--runs", nargs="+", required=True)
+    r.add_argument("--runs", nargs="+", required=True, metavar="NAME=DIR")
     r.add_argument("--optim-png")
+    r.add_argument("--json", help="the runs' logs, compacted")
     args = ap.parse_args()
     return {"bundle": bundle, "train": train, "pick": pick, "report": report}[args.cmd](args)
 

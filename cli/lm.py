@@ -29,17 +29,20 @@ def add_lm_commands(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--out", help="checkpoint (default: lm/weights/kimi-char.safetensors)")
     t.add_argument("--log", help="JSON training log")
     t.add_argument("--plot", help="PNG learning curve")
-    t.add_argument("--steps", type=int, default=3000)
-    t.add_argument("--batch", type=int, default=64)
+    t.add_argument("--steps", type=int, default=1250, help="steps of the lr schedule")
+    t.add_argument("--stop-after", type=int, default=0,
+                   help="stop after this many of them (the shipped run: 637, where its time "
+                        "ran out)")
+    t.add_argument("--batch", type=int, default=128)
     t.add_argument("--length", type=int, default=256)
     t.add_argument("--optimizer", choices=("muonclip", "adamw"), default="muonclip")
-    t.add_argument("--lr", type=float, default=2e-3)
+    t.add_argument("--lr", type=float, default=8e-3)
     t.add_argument("--warmup", type=int, default=100)
     t.add_argument("--weight-decay", type=float, default=0.1)
     t.add_argument("--tau", type=float, default=100.0, help="QK-clip threshold (MuonClip)")
     t.add_argument("--mix", type=float, default=1.0,
                    help="domain sampling weights ∝ size**MIX (1: as the text comes, 0: equal)")
-    t.add_argument("--eval-every", type=int, default=200)
+    t.add_argument("--eval-every", type=int, default=125)
     t.add_argument("--eval-windows", type=int, default=256, help="dev windows per domain")
     t.add_argument("--final-windows", type=int, default=0,
                    help="dev windows per domain measured at the end (default: every one)")
@@ -142,6 +145,7 @@ def run_lm_command(args) -> int:
         eval_windows=args.eval_windows,
         final_windows=args.final_windows,
         max_seconds=args.max_seconds,
+        stop_after=args.stop_after,
         device=args.device,
         seed=args.seed,
         model=model,

@@ -45,6 +45,7 @@ class TrainSettings:
     seed: int = 0
     device: str = "auto"
     max_seconds: float = 0.0  # stop (and say so in the log) after this long; 0: never
+    stop_after: int = 0  # stop after this many steps of the `steps`-step schedule; 0: run it all
     model: dict = field(default_factory=dict)  # LMConfig fields other than vocab
 
 
@@ -157,7 +158,8 @@ def train(
         if step % 10 == 0:
             log["train"].append((step, loss.item()))
         last = step + 1 == s.steps
-        late = s.max_seconds and time.perf_counter() - t0 > s.max_seconds
+        late = (s.max_seconds and time.perf_counter() - t0 > s.max_seconds
+                or s.stop_after and step + 1 >= s.stop_after and not last)
         if (step + 1) % s.eval_every == 0 or last or late:
             d = dev_losses(model, dev_windows, s.batch, dev, amp)
             mean = sum(d.values()) / len(d)
@@ -168,7 +170,8 @@ def train(
                 log["best"] = {"step": step + 1, "dev_loss": mean, "per_domain": d}
                 save_checkpoint(model, vocab, out)
         if late:
-            log["stopped_early"] = {"step": step + 1, "max_seconds": s.max_seconds}
+            log["stopped_early"] = {"step": step + 1, "max_seconds": s.max_seconds,
+                                    "stop_after": s.stop_after}
             break
     log["seconds"] = time.perf_counter() - t0
     if "best" in log:  # the shipped weights (bf16, as written) on every dev window

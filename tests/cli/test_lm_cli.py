@@ -86,6 +86,18 @@ def test_training_on_a_built_corpus(tmp_path, capsys) -> None:
     assert set(record["dev"][-1][2]) == {"news", "everyday"}
 
 
+def test_stop_after_part_of_the_schedule(tmp_path, text) -> None:
+    log = tmp_path / "log.json"
+    rc = train(text, tmp_path / "w.safetensors", "--steps", "10", "--stop-after", "3",
+               "--batch", "2", "--length", "8", "--eval-every", "5", "--model", TINY,
+               "--log", str(log))
+    assert rc == 0
+    record = json.loads(log.read_text(encoding="utf-8"))
+    assert record["steps_run"] == 3 and record["stopped_early"]["stop_after"] == 3
+    assert [step for step, *_ in record["dev"]] == [3]  # measured where it stopped
+    assert record["settings"]["steps"] == 10  # the schedule was the 10-step one
+
+
 def test_no_corpus_built(tmp_path, capsys) -> None:
     rc = main(["lm", "train", "--device", "cpu", "--quiet", "--corpus", str(tmp_path / "none"),
                "--out", str(tmp_path / "w.safetensors")])
