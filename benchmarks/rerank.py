@@ -1,15 +1,21 @@
 """The neural reranker on the dev logs: lambda tuned on one part, P@1 measured on the rest.
 
-    python benchmarks/rerank.py [--logs out/corpus-dev] [--weights W [W ...]]
+    python benchmarks/rerank.py [--logs benchmarks/data/dev] [--weights W [W ...]]
         [--labels L [L ...]] [--tune 100] [--limit 300] [--lams 0.25,0.5,1]
         [--json benchmarks/rerank.json] [--plot benchmarks/rerank.png] [--device cpu]
+        [--per-keystroke]
 
-Logs: every *.jsonl in --logs (the corpus's per-domain dev logs, `main.py corpus logs`, or
-the older benchmarks/devsets.py ones); none of their text was trained on. For each model
+Logs: every *.jsonl in --logs (default: the corpus's per-domain dev logs,
+benchmarks/data/dev from `main.py corpus logs`; or the older benchmarks/devsets.py ones); none of their text was trained on. For each model
 (--weights, default the shipped one) lambda is chosen on the first --tune records of every
 full-pinyin log together; then the next --limit records of those logs and the first --limit
 of the others (initials) are measured with that lambda, against the same engine with the LM
 off (run once for all models). Learning is off, so the numbers are the LM's alone.
+
+Each record's keys are typed at once, after its context (P@k of the simulated user of
+docs/TYPING_LOG.md, whose letter-by-letter typing ends in the same candidates: typing is
+incremental, tests/ime check that); `--per-keystroke` replays letter by letter instead and
+also reports the latency of each keystroke (benchmarks/keystroke.py measures that properly).
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 import torch  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
+from evaluation.metrics import char_accuracy  # noqa: E402
 from evaluation.replay import replay  # noqa: E402
 from evaluation.typing_log import load_log  # noqa: E402
 from ime.config import Config  # noqa: E402
@@ -35,14 +42,32 @@ from lm.rerank import NeuralReranker  # noqa: E402
 KEEP = ("records", "p_at_1", "p_at_5", "char_accuracy", "keystrokes_per_char", "latency_ms")
 
 
+PER_KEYSTROKE = False  # --per-keystroke
+
+
 def run(engine: Engine, records, label: str) -> dict:
-    with tqdm(total=len(records), desc=label, unit=" rec", file=sys.stderr) as bar:
-        _, s = replay(engine, records, progress=bar.update)
-    return {k: s[k] for k in KEEP}
+    if PER_KEYSTROKE:
+        with tqdm(total=len(records), desc=label, unit=" rec", file=sys.stderr) as bar:
+            _, s = replay(engine, records, progress=bar.update)
+        return {k: s[k] for k in KEEP}
+    ctx = engine.new_context()
+    hits = {1: 0, 5: 0}
+    chars = 0.0
+    for rec in tqdm(records, desc=label, unit=" rec", file=sys.stderr):
+        ctx.cancel()
+        ctx.set_context(rec.context)
+        ctx.type(rec.keys)
+        sentences = [x.text for x in ctx.sentences]
+        for k in hits:
+            hits[k] += rec.text in sentences[:k]
+        chars += char_accuracy(sentences[0] if sentences else "", rec.text)
+    n = max(1, len(records))
+    return {"records": len(records), "p_at_1": hits[1] / n, "p_at_5": hits[5] / n,
+            "char_accuracy": chars / n}
 
 
 def default_logs() -> Path:
-    corpus = ROOT / "out" / "corpus-dev"
+    corpus = ROOT / "benchmarks" / "data" / "dev"  # the corpus's per-domain dev logs
     return corpus if corpus.is_dir() else ROOT / "out" / "dev"
 
 
@@ -58,7 +83,11 @@ def main() -> int:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--json", type=Path)
     ap.add_argument("--plot", type=Path)
+    ap.add_argument("--per-keystroke", action="store_true",
+                    help="replay letter by letter (slower; adds keystroke latencies)")
     args = ap.parse_args()
+    global PER_KEYSTROKE
+    PER_KEYSTROKE = args.per_keystroke
     torch.set_num_threads(args.threads)
     logs_dir = args.logs or default_logs()
     logs = {p.stem: load_log(p)[0] for p in sorted(logs_dir.glob("*.jsonl"))}
@@ -77,6 +106,7 @@ def main() -> int:
         "logs": str(logs_dir.relative_to(ROOT) if logs_dir.is_relative_to(ROOT) else logs_dir),
         "device": args.device,
         "threads": args.threads,
+        "per_keystroke": args.per_keystroke,
         "tune_records": len(tune),
         "tune_logs": tuned,
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
