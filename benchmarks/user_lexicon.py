@@ -7,7 +7,8 @@ and the time and memory of importing a large dictionary (issue 19).
 
 Dictionaries are synthetic and written to a temporary directory: words of 2 to 4 Han
 characters of the system lexicon, each read with one of its character's readings, with a
-random weight (valid Han words with valid pinyin, as a real dictionary has). A user lexicon
+random weight at or below a new word's (valid Han words with valid pinyin, as a real
+dictionary has). A user lexicon
 of N entries is made by the real `python main.py lexicon import` of such a file.
 
 `startup` runs each measurement in a fresh process: open the user lexicon and the engine
@@ -61,7 +62,9 @@ def han_characters(cache: Path) -> list[tuple[str, str]]:
 
 def synthetic_words(chars: list[tuple[str, str]], seed: int = 0
                     ) -> Iterator[tuple[str, tuple[str, ...], float]]:
-    """Endless distinct (word, syllables, logp): 2-4 characters, logp in [-16, -4]."""
+    """Endless distinct (word, syllables, logp): 2-4 characters, logp in [-14, -7] (at or
+    below a new word's NEW_WORD_LOGP, as in a cell dictionary: made-up words must not crowd
+    the real ones out of the candidates)."""
     rng = random.Random(seed)
     seen: set[tuple[str, tuple[str, ...]]] = set()
     while True:
@@ -71,7 +74,7 @@ def synthetic_words(chars: list[tuple[str, str]], seed: int = 0
         if key in seen:
             continue
         seen.add(key)
-        yield key[0], key[1], rng.uniform(-16.0, -4.0)
+        yield key[0], key[1], rng.uniform(-14.0, -7.0)
 
 
 def write_dictionary(path: Path, chars: list[tuple[str, str]], fmt: str = "tsv",
@@ -94,7 +97,8 @@ def write_dictionary(path: Path, chars: list[tuple[str, str]], fmt: str = "tsv",
                 return
             if limit is not None and written >= limit:
                 return
-            size = len(word.encode()) + sum(len(s) + 1 for s in sylls) + 22  # about a line
+            # a TSV line exactly (word, pinyin, repr of the weight); other formats about it
+            size = len(word.encode()) + sum(len(s) + 1 for s in sylls) + len(repr(logp)) + 2
             written += size
             bar.update(1 if total else size)
             yield FormatEntry(word, sylls, logp)
@@ -108,25 +112,42 @@ def write_dictionary(path: Path, chars: list[tuple[str, str]], fmt: str = "tsv",
 # ---- child processes ---------------------------------------------------------------------------
 
 
-def run_child(argv: list[str]) -> tuple[int, float, float, str]:
-    """(exit status, wall seconds, peak RSS MB, stdout) of a child process."""
-    t0 = time.perf_counter()
-    p = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, text=True)
-    out = p.stdout.read() if p.stdout else ""
-    _, status, usage = os.wait4(p.pid, 0)
-    wall = time.perf_counter() - t0
-    p.returncode = os.waitstatus_to_exitcode(status)
-    return p.returncode, wall, usage.ru_maxrss / 1024, out
+# Linux keeps a process's peak RSS across fork and exec, so a child of this (large) process
+# would report this process's size: a small interpreter starts the child and measures it
+_MEASURE = """
+import json, os, subprocess, sys
+p = subprocess.Popen(sys.argv[2:])
+_, status, usage = os.wait4(p.pid, 0)
+with open(sys.argv[1], "w") as f:
+    json.dump({"rc": os.waitstatus_to_exitcode(status), "maxrss_kb": usage.ru_maxrss,
+               "cpu_s": usage.ru_utime + usage.ru_stime}, f)
+"""
+
+
+def run_child(argv: list[str]) -> tuple[int, float, float, str, float]:
+    """(exit status, wall seconds, peak RSS MB, stdout, CPU seconds) of a child process."""
+    with tempfile.NamedTemporaryFile(suffix=".json") as m:
+        t0 = time.perf_counter()
+        p = subprocess.run([sys.executable, "-c", _MEASURE, m.name, *argv], cwd=ROOT,
+                           stdout=subprocess.PIPE, text=True)
+        wall = time.perf_counter() - t0
+        got = json.loads(Path(m.name).read_text() or "{}")
+    if not got:
+        return p.returncode or 1, wall, float("nan"), p.stdout, float("nan")
+    return got["rc"], wall, got["maxrss_kb"] / 1024, p.stdout, got["cpu_s"]
 
 
 def import_file(cache: Path, db: Path, src: Path, fmt: str) -> dict:
-    rc, wall, rss, out = run_child([sys.executable, str(ROOT / "main.py"), "--cache-dir",
-                                    str(cache), "--user-db", str(db), "lexicon", "import",
-                                    str(src), "--format", fmt])
+    load = os.getloadavg()[0]
+    rc, wall, rss, out, cpu = run_child([sys.executable, str(ROOT / "main.py"), "--cache-dir",
+                                         str(cache), "--user-db", str(db), "lexicon", "import",
+                                         str(src), "--format", fmt])
     if rc != 0:
         raise SystemExit(f"import of {src} failed (exit {rc})")
     return {"file_mb": round(src.stat().st_size / 1e6, 1), "format": fmt,
-            "import_s": round(wall, 2), "import_peak_rss_mb": round(rss, 1),
+            "import_s": round(wall, 2), "import_cpu_s": round(cpu, 2),
+            "import_peak_rss_mb": round(rss, 1), "db_mb": round(db.stat().st_size / 1e6, 1),
+            "load_average": round(load, 2),
             "report": out.strip().splitlines()[-1] if out.strip() else ""}
 
 
@@ -214,12 +235,14 @@ def cmd_startup(args, cache: Path, chars: list[tuple[str, str]], work: Path) -> 
             src.unlink()
         runs = []
         for _ in range(args.repeat):
-            rc, wall, rss, out = run_child([sys.executable, __file__, "_startup", "--db", str(db),
-                                            "--cache-dir", str(cache), "--log", str(log),
-                                            "--limit", str(args.limit)])
+            load = os.getloadavg()[0]
+            rc, wall, rss, out, _ = run_child([sys.executable, __file__, "_startup", "--db",
+                                               str(db), "--cache-dir", str(cache), "--log",
+                                               str(log), "--limit", str(args.limit)])
             if rc != 0:
                 raise SystemExit(f"start-up measurement with {n} entries failed (exit {rc})")
-            runs.append(json.loads(out.strip().splitlines()[-1]) | {"process_s": round(wall, 2)})
+            runs.append(json.loads(out.strip().splitlines()[-1])
+                        | {"process_s": round(wall, 2), "load_average": round(load, 2)})
         row["runs"] = runs
         best = min(runs, key=lambda r: r["first_commit_s"])
         row.update({k: best[k] for k in best if k != "process_s"})

@@ -43,7 +43,11 @@ REFRESH_TICKS = 500  # the memo's decayed likelihoods are recomputed this often
 LEARN_BUSY_TIMEOUT_MS = 500
 RETRY_BUSY_MS = 20  # the wait of the commits after one that found the lock held
 MAX_READINGS = 50_000  # readings memoised (each: the user's words under it, often none)
-MAX_INITIALS = 5_000  # first-letter strings memoised
+MAX_INITIAL_HITS = 100_000  # words memoised under their first letters, in all
+# new words a look-up by first letters returns, the best by score (every promoted system word
+# too): a first-letter look-up in a large user lexicon can match thousands, and the lattice
+# keeps the best per_span (24) of a span, from at most twice that many system words
+MAX_NEW_WORD_HITS = 48
 MAX_PREFIXES = 100_000  # prefix tests memoised
 # up to this many readings in the user lexicon, they and their prefixes are kept in memory
 # (about 10 MB at most): a reading or a prefix it lacks, most of what the lattice asks about,
@@ -112,7 +116,12 @@ class LearnedWords:
         self.tick = 0  # the memo's likelihoods are decayed to this tick
         self._known: _Readings | None = _Readings([])  # None: too many, ask SQLite
         self._readings: dict[tuple[str, ...], dict[str, Rec]] = {}
-        self._initials: dict[str, list[tuple[str, tuple[str, ...], float | None]]] = {}
+        # first letters → a reading's start → offered words, best first
+        self._initials: dict[str, dict[str, list[tuple[str, tuple[str, ...], float | None]]]] = {}
+        self._initial_hits = 0  # words in _initials, in all
+        # first letters → the lattice's patterns → what lookup returned (a large lexicon)
+        self._lookups: dict[str, dict[tuple[Pattern, ...], list]] = {}
+        self._lookup_count = 0  # hits (and entries) in _lookups, in all
         self._prefixes: dict[tuple[Pattern, ...], bool] = {}  # by the lattice's patterns
         self._prefix_keys: dict[tuple[str, ...] | str, bool] = {}  # by syllables / letters
 
@@ -163,8 +172,31 @@ class LearnedWords:
                     out.extend((w, sylls, r[2]) for w, r in self._reading(sylls).items()
                                if r[1])
             return out
-        return [h for h in self._by_initials(initials)
-                if all(s.startswith(p) if pre else s == p for s, (p, pre) in zip(h[1], patterns))]
+        memo = self._lookups.get(initials)
+        if memo is not None:
+            out = memo.get(patterns)
+            if out is not None:
+                return out
+        # the reading's start the patterns fix ('zhong g' for zhong + g…): the query's range
+        lead = []
+        for p, pre in patterns:
+            lead.append(p)
+            if pre:
+                break
+        out, new_words = [], 0
+        for h in self._by_initials(initials, " ".join(lead)):  # best first
+            if all(s.startswith(p) if pre else s == p for s, (p, pre) in zip(h[1], patterns)):
+                if h[2] is not None:
+                    if new_words >= MAX_NEW_WORD_HITS:
+                        continue
+                    new_words += 1
+                out.append(h)
+        if self._lookup_count + len(out) + 1 > MAX_INITIAL_HITS:
+            self._lookups.clear()
+            self._lookup_count = 0
+        self._lookups.setdefault(initials, {})[patterns] = out
+        self._lookup_count += len(out) + 1
+        return out
 
     def adjustment(self, text: str, syllables: tuple[str, ...]) -> float:
         # asked for every word of every span the lattice lays: a set or dict look-up
@@ -203,13 +235,15 @@ class LearnedWords:
             recs = self._readings[sylls] = {e.word: self._rec(e) for e in rows}
         return recs
 
-    def _by_initials(self, initials: str) -> list[tuple[str, tuple[str, ...], float | None]]:
-        """The offered words whose syllables begin with these letters (memoised; a large
-        user lexicon: one indexed query)."""
-        hits = self._initials.get(initials)
+    def _by_initials(self, initials: str, lead: str
+                     ) -> list[tuple[str, tuple[str, ...], float | None]]:
+        """The offered words whose syllables begin with these letters and whose reading with
+        `lead`, best first (new words by score; memoised; one indexed query)."""
+        hits = self._initials.get(initials, {}).get(lead)
         if hits is None:
             try:
-                rows = self.store.with_initials(initials) if self.store is not None else []
+                rows = ([] if self.store is None
+                        else self.store.with_initials(initials, lead))
             except UserLexiconError as e:
                 self._on_error(e)
                 return []
@@ -219,10 +253,15 @@ class LearnedWords:
             if len(self._readings) + len(by_reading) >= MAX_READINGS:
                 self._readings.clear()
             self._readings.update(by_reading)  # every word of each of these readings
-            if len(self._initials) >= MAX_INITIALS:
+            scored = sorted(((-math.inf if r[2] is None else -(r[2] + r[0]), w, s, r[2])
+                             for s, recs in by_reading.items() for w, r in recs.items()
+                             if r[1]), key=lambda x: x[0])  # promoted system words first
+            hits = [(w, s, lp) for _, w, s, lp in scored]
+            if self._initial_hits + len(hits) > MAX_INITIAL_HITS:
                 self._initials.clear()
-            hits = self._initials[initials] = [(w, s, r[2]) for s, recs in by_reading.items()
-                                               for w, r in recs.items() if r[1]]
+                self._initial_hits = 0
+            self._initials.setdefault(initials, {})[lead] = hits
+            self._initial_hits += len(hits)
         return hits
 
     def refresh(self, tick: int) -> None:
@@ -231,6 +270,9 @@ class LearnedWords:
         self.tick = tick
         self._readings.clear()
         self._initials.clear()
+        self._initial_hits = 0
+        self._lookups.clear()
+        self._lookup_count = 0
         self._prefixes.clear()
         self._prefix_keys.clear()
         if self.store is None:
@@ -258,7 +300,8 @@ class LearnedWords:
                     self._known = None
             self._readings.pop(e.syllables, None)  # read again when next asked
             initials = initials_of(e.pinyin)
-            self._initials.pop(initials, None)
+            self._initial_hits -= sum(map(len, self._initials.pop(initials, {}).values()))
+            self._lookup_count -= sum(len(v) + 1 for v in self._lookups.pop(initials, {}).values())
             for i in range(1, len(e.syllables) + 1):  # a "no" may now be a "yes"
                 self._prefix_keys[e.syllables[:i]] = True
                 self._prefix_keys[initials[:i]] = True

@@ -37,6 +37,7 @@ import math
 import os
 import shutil
 import sqlite3
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -120,8 +121,12 @@ def initials_of(pinyin: str) -> str:
     return "".join(s[0] for s in pinyin.split())
 
 
+def _syllables(pinyin: str) -> tuple[str, ...]:
+    return tuple(map(sys.intern, pinyin.split()))  # a few hundred strings, shared by all rows
+
+
 def _row(r: tuple) -> UserEntry:
-    return UserEntry(r[0], tuple(r[1].split()), r[2], r[3], r[4], r[5], bool(r[6]), r[7])
+    return UserEntry(r[0], _syllables(r[1]), r[2], r[3], r[4], r[5], bool(r[6]), r[7])
 
 
 def _params(e: UserEntry) -> tuple:
@@ -501,12 +506,14 @@ class UserLexicon:
         return [_row(r) for r in self._query(f"SELECT {_COLS} FROM words WHERE pinyin = ?",
                                              (pinyin,))]
 
-    def with_initials(self, initials: str) -> list[UserEntry]:
-        """Every entry whose syllables begin with these letters ('xa': xi an, xian an, …)."""
+    def with_initials(self, initials: str, lead: str = "") -> list[UserEntry]:
+        """Every entry whose syllables begin with these letters ('xa': xi an, xian an, …)
+        and whose reading with `lead` ('xian' or 'xian a': xian an; '': any)."""
         cols = ", ".join("w." + c for c in _COLS.split(", "))
         return [_row(r) for r in self._query(
             f"SELECT {cols} FROM readings r JOIN words w ON w.pinyin = r.pinyin "
-            "WHERE r.initials = ?", (initials,))]
+            "WHERE r.initials = ? AND r.pinyin >= ? AND r.pinyin < ?",
+            (initials, lead, lead + "{"))]  # '{' follows 'z'
 
     def has_pinyin_prefix(self, syllables: tuple[str, ...]) -> bool:
         """Whether some entry not forgotten is read `syllables` or begins with them."""
@@ -531,7 +538,11 @@ class UserLexicon:
         return not self._query("SELECT 1 FROM words LIMIT 1")
 
     def __len__(self) -> int:
+        """Entries not forgotten (a count: a scan of the table)."""
         return self._query("SELECT count(*) FROM words WHERE deleted = 0")[0][0]
+
+    def __bool__(self) -> bool:
+        return True  # a lexicon, even an empty one (not len(self) > 0)
 
     def integrity(self) -> list[str]:
         """PRAGMA integrity_check: ['ok'], or what is wrong."""

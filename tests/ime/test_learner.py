@@ -397,3 +397,40 @@ def test_the_queried_view_equals_the_naive_one(tmp_path, in_memory):
     assert not view.has_prefix((("hao", False), ("hao", False), ("hao", False),
                                 ("hao", False), ("hao", False)))
     store.close()
+
+
+def test_a_first_letter_look_up_in_a_large_lexicon_returns_the_best_words(tmp_path,
+                                                                          monkeypatch):
+    """Thousands may match 'xa': the lattice keeps a span's 24 best, the view the best 48
+    new words (and every promoted system word)."""
+    import ime.learner
+
+    monkeypatch.setattr(ime.learner, "KNOWN_READINGS", 0)
+    lex, _ = tiny_parts()
+    store = UserLexicon(tmp_path / "user.db")
+    chars = [("西", "xi"), ("先", "xian"), ("戏", "xi"), ("喜", "xi"), ("现", "xian")]
+    seconds = [("安", "an"), ("爱", "ai"), ("按", "an"), ("暗", "an"), ("昂", "ang"),
+               ("案", "an"), ("岸", "an")]
+    rows = [UserEntry(a + b, (pa, pb), 0.5 + 0.45 * i / 35, 0.0, 1, 0, False, "learned")
+            for i, ((a, pa), (b, pb)) in enumerate((x, y) for x in chars for y in seconds)]
+    rows += [UserEntry(f"西{c}", ("xi", "an"), 0.5 + 0.001 * i, 0.0, 1, 0, False, "learned")
+             for i, c in enumerate("一二三四五六七八九十百千万亿兆京垓秭穰沟涧正载极恒河沙"
+                                   "阿僧祇那由他不可思议无量大数甲乙丙丁戊己庚辛壬癸子丑寅卯辰巳"
+                                   "午未申酉戌亥金木水火土日月星辰山川江海湖泊风雨雷电春夏秋冬东"
+                                   "南西北上下左右前后里外")]
+    rows.append(UserEntry("西安", ("xi", "an"), 0.9, 0.5, 1, 0, False, "system"))
+    store.put_many(rows)
+    view = LearnedWords(store, lambda w, s: w == "西安")
+    view.refresh(0)
+    hits = view.lookup((("x", True), ("a", True)))
+    assert ("西安", ("xi", "an"), None) in hits  # promoted: always there
+    new = [h for h in hits if h[2] is not None]
+    assert len(new) == ime.learner.MAX_NEW_WORD_HITS < len(rows) - 1
+    score = {(e.word, e.syllables): view.adjustment(e.word, e.syllables) for e in rows}
+    cut = min(score[(w, s)] for w, s, _ in new)
+    assert all(score[k] <= cut for k in score if (k[0], k[1], -7.0) not in new
+               and k != ("西安", ("xi", "an")))  # none left out is better than one kept
+    # a pattern that fixes the first syllable is asked of the readings that begin with it
+    assert {w for w, _, _ in view.lookup((("xian", False), ("a", True)))} == {
+        a + b for (a, pa) in chars if pa == "xian" for (b, pb) in seconds if pb.startswith("a")}
+    store.close()
