@@ -10,7 +10,8 @@ The formulas live in `ime.likelihood`; the rows in `lexicon.user_lexicon` (SQLit
 lattice reads the user lexicon through `LearnedWords`, which queries SQLite (indexed) and
 memoises each answer: the words under one reading, the words under one string of first
 letters, each prefix test. Nothing is loaded whole, so start-up and memory do not grow with
-the user lexicon; a commit updates the memo entries of the words it changed.
+the user lexicon (a small one keeps the set of its readings in memory, which answers most
+questions without a query); a commit drops the memo entries of what it changed.
 
 A write that fails (the file locked by another writer past the busy timeout, the disk
 full, the file read-only, the file damaged) never reaches the engine's caller: learning
