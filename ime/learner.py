@@ -327,6 +327,8 @@ class WordLearner:
         if store.read_only is not None:
             self.paused = f"{store.path}: {store.read_only}"
         self.words = LearnedWords(store, self._is_system, self._read_failed)
+        # the last commit learned, the rows it wrote and those rows before it (see undo)
+        self._undo: tuple[CommitEvent, list[UserEntry], dict[Key, UserEntry | None]] | None = None
         self._tick = store.tick
         self._built_tick = self._tick
         self.words.refresh(self._tick)
@@ -401,6 +403,8 @@ class WordLearner:
     # ---- learning ---------------------------------------------------------------------------
 
     def learn(self, event: CommitEvent) -> None:
+        self._undo = None
+        before: dict[Key, UserEntry | None] = {}
         ops: dict[Key, list[tuple[str, float]]] = defaultdict(list)
         picks = event.picks
         if len(picks) == 1 and picks[0].rank == 0:
@@ -437,6 +441,7 @@ class WordLearner:
             return
 
         def apply(key: Key, cur: UserEntry | None, tick: int) -> UserEntry | None:
+            before[key] = cur
             word, sylls = key
             system = self._is_system(word, sylls)
             prior = cur.prior if cur is not None else self._prior(word, sylls)
@@ -470,11 +475,40 @@ class WordLearner:
         changed = self._write(list(ops), apply)
         if changed is None:
             return
+        self._undo = (event, changed, before)
         if self._tick - self._built_tick >= REFRESH_TICKS:
             self._built_tick = self._tick
             self.words.refresh(self._tick)
         else:
             self.words.changed(changed, self._tick)
+
+    def undo(self, event: CommitEvent) -> int:
+        """Revert what learning `event` wrote, if it is the last commit learned (the user
+        deleted it at once: Backspace right after it). One transaction: each row goes back to
+        what it was before the commit (a row the commit created goes); a row another writer
+        changed since is left as it is. Returns the rows put back."""
+        if self._undo is None or self._undo[0] is not event or not self._writable():
+            return 0
+        _, written, before = self._undo
+        self._undo = None
+        store, restored = self.store, []
+        try:
+            with store.transaction():
+                for e in written:
+                    if store.get(e.word, e.syllables) != e:
+                        continue
+                    old = before[(e.word, e.syllables)]
+                    if old is None:
+                        store.conn.execute("DELETE FROM words WHERE word = ? AND pinyin = ?",
+                                           (e.word, e.pinyin))
+                    else:
+                        store._write_many([old], readings=False)
+                    restored.append(old or e)
+        except UserLexiconError as err:
+            self.paused = str(err)
+            return 0
+        self.words.changed(restored, self._tick)
+        return len(restored)
 
     # ---- forgetting -------------------------------------------------------------------------
 
