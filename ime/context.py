@@ -5,6 +5,11 @@ consumes its keys and decoding continues on the rest), the page and highlight, t
 context committed before, the last keystroke's `Composition` (so the next one only decodes
 what changed) and the neural LM's state handle for the committed text: advanced by what is
 committed, never rerun over text it has seen.
+
+What is learned: a commit from candidates goes to the engine's learner, unless `learns` is
+off (a field that asks not to be learned from) or the commit holds letters as typed (the RAW
+candidate, a sentence with a letter no syllable reads); Enter's letters as typed never do.
+`last_learned` is the last commit the learner saw, for `undo_learning` (the user deleted it).
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from ime.candidates import Candidate, CandidateKind, CommitEvent, EngineState, Pick
 from ime.decoder import Sentence
-from ime.lattice import Lattice, LatticeWord
+from ime.lattice import RAW_WORD, Lattice, LatticeWord
 from ime.segmentor import validate_keys
 
 if TYPE_CHECKING:
@@ -52,6 +57,8 @@ class InputContext:
         self._lm: tuple[object, object] | None = None  # (reranker, handle after self._left)
         self._lm_picks: tuple[str, object] | None = None  # (picked text, handle after it)
         self.last_latency_ms = 0.0
+        self.learns = True  # False: commits are not learned (a field that asks for privacy)
+        self.last_learned: CommitEvent | None = None  # the last commit given to the learner
 
     # ---- what is typed -------------------------------------------------------------------
 
@@ -119,6 +126,7 @@ class InputContext:
         """Append keys (`a-z` and `'`); raises InvalidKeysError for anything else."""
         validate_keys(keys)
         self._committed = ""
+        self.last_learned = None  # keys typed since: the last commit stays learned
         i = 0
         while i < len(keys):
             room = MAX_KEYS - len(self.remaining)
@@ -199,6 +207,19 @@ class InputContext:
         if not self.candidates:
             return self.state
         return self.select(self._highlight)
+
+    def undo_learning(self) -> int:
+        """The user deleted the last commit at once: what learning it wrote is reverted (0
+        when it was not learned, or something was learned since). Returns the rows put back."""
+        event, self.last_learned = self.last_learned, None
+        learner = self.engine.learner
+        undo = getattr(learner, "undo", None)
+        if event is None or undo is None:
+            return 0
+        n = undo(event)
+        if n:
+            self.engine.user_changed()
+        return n
 
     def commit_raw(self) -> EngineState:
         """Enter: commit the letters as typed (after any pieces already picked)."""
@@ -359,9 +380,18 @@ class InputContext:
         event = CommitEvent(self._keys, text, picks, self._prediction, self._left)
         self._reset()
         self._committed = text
-        self.engine.on_commit(event)
+        self.last_learned = None
+        if self.learns and not _has_raw_letters(picks):
+            self.engine.on_commit(event)
+            self.last_learned = event
         self._left = (self._left + text)[-MAX_CONTEXT:]
         self._advance_lm(text)
+
+
+def _has_raw_letters(picks: tuple[Pick, ...]) -> bool:
+    """Whether a commit holds letters as typed (learned from, they would teach junk)."""
+    return any(p.kind == CandidateKind.RAW or any(w.word_id == RAW_WORD for w in p.words)
+               for p in picks)
 
 
 def _added(left: str, text: str) -> str | None:

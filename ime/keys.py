@@ -25,7 +25,14 @@ With no composition a lowercase letter starts one, a punctuation key types its C
 application. Shift pressed and released with no key between toggles Chinese/English (a
 composition in progress is committed as typed, as other pinyin IMEs do). Ctrl, Alt and Super
 chords pass. In English mode every key passes. A purpose that asks for privacy (a password
-or PIN field: `private=True`) gets plain letters: nothing is composed, learned or recorded.
+or PIN field: `private=True`) gets plain letters: nothing is composed, learned or recorded;
+a field that asks not to be learned from (`incognito=True`: IBus's PRIVATE hint, a private
+browsing window) composes as usual, and nothing is learned or recorded.
+
+What is learned (ime/context.py): commits from candidates; never letters committed as typed
+(Enter, the RAW candidate). A BackSpace right after a commit, with no key composed between,
+deletes it in the application and reverts what learning it wrote (`InputContext.undo_learning`):
+a word picked by mistake and deleted at once is not learned.
 """
 
 from __future__ import annotations
@@ -140,6 +147,7 @@ class KeyProcessor:
         self.surrounding = surrounding
         self.punctuator = Punctuator()
         self.private = False  # a password or PIN field: plain letters, nothing learned
+        self._undoable = False  # the last key committed learned text, and nothing came since
         self._chinese = True
         self._shift_alone = False
         self.last_latency_ms = 0.0  # process() time of the last key, engine included
@@ -212,6 +220,10 @@ class KeyProcessor:
         if event.release:
             return self._pass()
         self._shift_alone = False
+        undoable, self._undoable = self._undoable, False
+        if undoable and event.keysym == "BackSpace" and not event.chord and not self.composing:
+            # the commit is being deleted at once: it was not meant (the key still deletes)
+            self.context.undo_learning()
         if not self._chinese or self.private:
             return self._pass()
         ctx = self.context
@@ -263,8 +275,9 @@ class KeyProcessor:
 
     def interrupt(self) -> None:
         """Something other than a key happened (focus moved, a click): a Shift released
-        next is no longer alone."""
+        next is no longer alone, a BackSpace next deletes something else than the commit."""
         self._shift_alone = False
+        self._undoable = False
 
     def select(self, index: int) -> KeyResult:
         """Take candidate `index` of the current page (a click on it)."""
@@ -316,7 +329,18 @@ class KeyProcessor:
         """A field that asks for privacy (password, PIN) takes focus, or gives it up."""
         committed = self.commit_preedit().committed if private and self.composing else ""
         self.private = private
+        self._undoable = False
         return KeyResult(bool(committed), self.state, committed)
+
+    @property
+    def incognito(self) -> bool:
+        return not self.context.learns
+
+    def set_incognito(self, on: bool) -> None:
+        """A field that asks not to be learned from (IBus's PRIVATE hint) takes focus, or
+        gives it up: composing works as usual; nothing is learned or recorded."""
+        self.context.learns = not on
+        self._undoable = False
 
     # ---- internals -----------------------------------------------------------------------
 
@@ -331,6 +355,7 @@ class KeyProcessor:
                 and Punctuator.handles(text))
 
     def _type_punctuation(self, key: str) -> KeyResult:
+        self._undoable = False  # a BackSpace now deletes the punctuation, not the commit
         out = self.punctuator.convert(key, self.context.context)
         if out is None:  # after a digit: the key itself (3.14)
             return self._pass()
@@ -352,11 +377,15 @@ class KeyProcessor:
         return KeyResult(True, self.state)
 
     def _apply(self, action: Callable[[], EngineState], raw: bool = False) -> KeyResult:
-        """Run a context intent; record what it committed (not raw letters, not in private)."""
+        """Run a context intent; record what it committed (not raw letters, not in private
+        or incognito fields)."""
         ctx = self.context
-        keys, left = ctx.keys, ctx.context
+        keys, left, learned = ctx.keys, ctx.context, ctx.last_learned
         st = replace(action(), chinese=self._chinese)
-        if st.committed and self.recorder is not None and not raw and not self.private:
+        if st.committed:
+            self._undoable = ctx.last_learned is not None and ctx.last_learned is not learned
+        if st.committed and self.recorder is not None and not raw and not self.private \
+                and ctx.learns:
             try:
                 self.recorder.record(keys, st.committed, left, ts=time.time())
                 self.record_error = None

@@ -362,3 +362,90 @@ def test_wants_matches_process(app: App) -> None:
                 app.keys("nihao")
             wants = app.proc.wants(ev)
             assert app.proc.process(ev).handled == wants, (composing, ev)
+
+
+# ---- what is learned: a commit deleted at once, raw letters, fields that ask for privacy -----
+
+
+def _commit_second(app: App, keys: str) -> str:
+    """Type `keys` and take the second candidate (below the top: the learner gains it),
+    then whatever the rest needs; returns what was committed."""
+    app.keys(keys)
+    app.keys("2")
+    while app.proc.composing:
+        app.key("space")
+    return app.committed[-1]
+
+
+def test_backspace_right_after_a_commit_undoes_its_learning(learning_engine) -> None:
+    app = App(learning_engine)
+    store = learning_engine.learner.store
+    before = store.entries(include_deleted=True)
+    top = learning_engine.convert("xianzai")[0].text
+    text = _commit_second(app, "xianzai")
+    learned = store.entries(include_deleted=True)
+    assert text != top and any(e.word == text for e in learned)
+    assert learning_engine.convert("xianzai")[0].text == text  # learned: it leads now
+    r = app.key("BackSpace")
+    assert not r.handled and app.text == text[:-1]  # the field deleted a character
+    assert store.entries(include_deleted=True) == before
+    assert learning_engine.convert("xianzai")[0].text == top  # as before the commit
+    app.key("BackSpace")  # a second one deletes more text; nothing else to undo
+    assert store.entries(include_deleted=True) == before
+
+
+def test_backspace_after_more_typing_keeps_the_learning(learning_engine) -> None:
+    app = App(learning_engine)
+    store = learning_engine.learner.store
+    text = _commit_second(app, "xianzai")
+    learned = store.entries(include_deleted=True)
+    app.keys("ni")  # composing again, then deleting those keys and the commit's text
+    for _ in range(2 + len(text)):
+        app.key("BackSpace")
+    assert app.text == "" and store.entries(include_deleted=True) == learned
+    # a punctuation key after the commit: Backspace deletes the punctuation, not the commit
+    text = _commit_second(app, "shiyan")
+    learned = store.entries(include_deleted=True)
+    app.keys(",")
+    app.key("BackSpace")
+    assert app.text.endswith(text) and store.entries(include_deleted=True) == learned
+
+
+def test_a_commit_of_raw_letters_is_not_learned(learning_engine) -> None:
+    app = App(learning_engine)
+    store = learning_engine.learner.store
+    before = store.entries(include_deleted=True)
+    app.keys("nihaov")  # v: a letter no syllable reads; candidates carry it as typed
+    cands = app.proc.state.candidates
+    assert any("v" in c.text for c in cands)
+    app.keys(str([c.text for c in cands].index(next(c.text for c in cands if "v" in c.text))
+                 + 1))
+    while app.proc.composing:
+        app.key("space")
+    assert "v" in app.text and store.entries(include_deleted=True) == before
+    app.keys("xianzai")
+    app.key("Return")  # Enter: the letters as typed
+    assert app.text.endswith("xianzai") and store.entries(include_deleted=True) == before
+    _commit_second(app, "xianzai")  # the same processor still learns from candidates
+    assert store.entries(include_deleted=True) != before
+
+
+def test_a_field_that_asks_not_to_be_learned_from_composes_but_teaches_nothing(
+        learning_engine) -> None:
+    units = []
+
+    class Recorder:
+        def record(self, keys, text, left, ts=None) -> None:
+            units.append(text)
+
+    app = App(learning_engine, recorder=Recorder())
+    store = learning_engine.learner.store
+    before = store.entries(include_deleted=True)
+    app.proc.set_incognito(True)
+    assert app.proc.incognito
+    text = _commit_second(app, "xianzai")
+    assert text and app.text == text  # composed and committed as usual
+    assert store.entries(include_deleted=True) == before and units == []
+    app.proc.set_incognito(False)
+    _commit_second(app, "xianzai")
+    assert store.entries(include_deleted=True) != before and len(units) == 1

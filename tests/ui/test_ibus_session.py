@@ -14,7 +14,7 @@ from ime.config import load_config
 from ime.keys import KeyEvent, Mod
 from ui.ibus import component
 from ui.ibus.keymap import KEYVAL, RELEASE_MASK, key_event, keyval_of
-from ui.ibus.session import Service, Session, Toggle
+from ui.ibus.session import PRIVATE_HINT, Service, Session, Toggle
 
 # ---- keys -----------------------------------------------------------------------------------------
 
@@ -276,6 +276,27 @@ def test_a_password_field_gets_plain_letters_and_nothing_is_learned(make_engine,
     assert r.type("woshizhongguoren") == [True] * 16 and r.press("2")
     if r.session.composing:  # the second candidate was a word: Space takes the rest
         r.press("space")
+    assert store.entries(include_deleted=True) != before
+
+
+def test_a_field_with_the_private_hint_composes_and_nothing_is_learned(make_engine,
+                                                                     tmp_path: Path) -> None:
+    r = Rig(make_engine(learn=True), tmp_path)
+    store = r.service.engine.learner.store
+    before = store.entries(include_deleted=True)
+
+    def pick_second(keys: str) -> None:
+        assert r.type(keys) == [True] * len(keys) and r.press("2")
+        while r.session.composing:
+            r.press("space")
+
+    r.session.set_content_type(0, PRIVATE_HINT)  # e.g. a private browsing window's field
+    pick_second("xianzai")
+    assert r.client.committed and store.entries(include_deleted=True) == before
+    keys = [kw for ev, kw in r.traced if ev == "key"]
+    assert keys and all(kw["keysym"] is None and kw["preedit"] is None for kw in keys)
+    r.session.set_content_type(0, 0)
+    pick_second("xianzai")
     assert store.entries(include_deleted=True) != before
 
 

@@ -43,12 +43,15 @@ if TYPE_CHECKING:
     from ime.engine import Engine
 
 __all__ = ["Rect", "Client", "CandidateView", "Toggle", "Trace", "Service", "Session",
-           "PRIVATE_PURPOSES", "TOGGLES", "build_lexicon_apart"]
+           "PRIVATE_PURPOSES", "PRIVATE_HINT", "TOGGLES", "build_lexicon_apart"]
 
 Rect = tuple[int, int, int, int]  # x, y, width, height in root-window coordinates (X11)
 
 # IBus.InputPurpose: PASSWORD = 8, PIN = 9 (what GTK and Qt report for such fields)
 PRIVATE_PURPOSES = frozenset({8, 9})
+# IBus.InputHints.PRIVATE (IBus 1.5.26; GTK's GTK_INPUT_HINT_PRIVATE, a private browsing
+# window): "do not update personalized data": composed as usual, nothing learned or recorded
+PRIVATE_HINT = 1 << 11
 BUTTON_RIGHT = 3  # IBus's candidate_clicked button for a right-click: forget
 
 # the property menu: key → (label, config field; None: not a config field)
@@ -305,6 +308,7 @@ class Session:
         self.view = service.view_for(client)
         self.processor: KeyProcessor | None = None
         self.private = False  # a password or PIN field has the focus
+        self.incognito = False  # a field with the PRIVATE hint: nothing learned from it
         self.focused = False
         self.cursor: Rect | None = None  # the client's last cursor rectangle
         self._anchor: Rect | None = None  # the cursor rectangle where the composition began
@@ -329,6 +333,7 @@ class Session:
                                           self._left_of_cursor)
             if self.private:
                 self.processor.set_private(True)
+            self.processor.set_incognito(self.incognito)
         return self.processor
 
     def _left_of_cursor(self) -> str | None:
@@ -347,9 +352,10 @@ class Session:
             return False
         handled = self._run(lambda: self._process(proc, ev))
         if not ev.release:
+            hidden = self.private or self.incognito  # what the field asks to keep
             self.service.trace("key", handled=handled, private=self.private,
-                               keysym=None if self.private else ev.keysym,
-                               preedit=None if self.private else self._preedit,
+                               keysym=None if hidden else ev.keysym,
+                               preedit=None if hidden else self._preedit,
                                ms=round(proc.last_latency_ms, 3))
         return handled
 
@@ -408,7 +414,13 @@ class Session:
 
     def set_content_type(self, purpose: int, hints: int) -> None:
         private = purpose in PRIVATE_PURPOSES
-        self.service.trace("content_type", purpose=purpose, private=private)
+        incognito = bool(hints & PRIVATE_HINT)
+        self.service.trace("content_type", purpose=purpose, private=private,
+                           incognito=incognito)
+        if incognito != self.incognito:
+            self.incognito = incognito
+            if self.processor is not None:
+                self.processor.set_incognito(incognito)
         if private == self.private:
             return
         self.private = private
