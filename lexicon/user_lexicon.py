@@ -47,10 +47,11 @@ from pathlib import Path
 
 import sqlite_utils
 
-__all__ = ["UserLexicon", "UserEntry", "UserLexiconError", "SCHEMA_VERSION", "APP_ID",
-           "NEW_WORD_LOGP", "RepairReport", "repair", "reset", "initials_of"]
+__all__ = ["UserLexicon", "UserEntry", "HistoryEntry", "UserLexiconError", "SCHEMA_VERSION",
+           "APP_ID", "NEW_WORD_LOGP", "RepairReport", "repair", "reset", "initials_of"]
 
-SCHEMA_VERSION = 2  # 2: idx_words_pinyin, idx_words_forgotten and the readings table
+# 2: idx_words_pinyin, idx_words_forgotten and the readings table; 3: the history table
+SCHEMA_VERSION = 3
 APP_ID = "delta-pinyin-user-lexicon"
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 # log unigram of a new user word at the learning threshold (a common word's); imports with no
@@ -78,6 +79,18 @@ _CREATE_V2 = (
     "CREATE TABLE IF NOT EXISTS readings (initials TEXT NOT NULL, pinyin TEXT NOT NULL, "
     "PRIMARY KEY (initials, pinyin)) WITHOUT ROWID",
 )
+# schema 3: the user's history bigram, word pairs committed one after the other (added to an
+# older file when it is opened)
+_CREATE_V3 = (
+    "CREATE TABLE IF NOT EXISTS history (prev TEXT NOT NULL, word TEXT NOT NULL, "
+    "strength REAL NOT NULL DEFAULT 0.0, commits INTEGER NOT NULL DEFAULT 0, "
+    "last_tick INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (prev, word)) WITHOUT ROWID",
+    "CREATE INDEX IF NOT EXISTS idx_history_tick ON history (last_tick)",
+)
+_UPSERT_PAIR = (
+    "INSERT INTO history (prev, word, strength, commits, last_tick) VALUES (?, ?, ?, ?, ?) "
+    "ON CONFLICT(prev, word) DO UPDATE SET strength = excluded.strength, "
+    "commits = excluded.commits, last_tick = excluded.last_tick")
 # the readings table holds the first letters of every reading the words table has (perhaps a
 # few more: see merge); filled in its own key order, which is much faster than at random
 _FILL_READINGS = ("INSERT OR IGNORE INTO readings (initials, pinyin) SELECT dp_initials(pinyin) "
@@ -114,6 +127,17 @@ class UserEntry:
     @property
     def pinyin(self) -> str:
         return " ".join(self.syllables)
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    """A pair of the history bigram: `word` committed right after `prev` (their texts)."""
+
+    prev: str
+    word: str
+    strength: float  # S ∈ [0, 1] at last_tick (before decay; see ime.likelihood)
+    commits: int
+    last_tick: int
 
 
 def initials_of(pinyin: str) -> str:
@@ -354,7 +378,7 @@ class UserLexicon:
             conn = _connect_ro(self.path)
             try:
                 if version < SCHEMA_VERSION or not self._has_readings(conn):
-                    self._shadow(conn)
+                    self._shadow(conn, version)
             except sqlite3.Error as e:
                 conn.close()
                 raise _error(self.path, e) from None
@@ -393,7 +417,7 @@ class UserLexicon:
     def _upgrade(self, version: int) -> None:
         """Create the schema (version 0: a new file) or bring it to SCHEMA_VERSION."""
         with self.transaction():
-            for sql in _CREATE + _CREATE_V2:
+            for sql in _CREATE + _CREATE_V2 + _CREATE_V3:
                 self.conn.execute(sql)
             self.conn.execute(_FILL_READINGS)
             self.conn.execute("INSERT OR IGNORE INTO meta VALUES ('app', ?), "
@@ -402,13 +426,16 @@ class UserLexicon:
             self.conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'",
                               [str(SCHEMA_VERSION)])
 
-    def _shadow(self, conn: sqlite3.Connection) -> None:
+    def _shadow(self, conn: sqlite3.Connection, version: int) -> None:
         """A read-only file of an older schema: the tables the queries need, as TEMP copies
         (in memory or a private temp file, never beside the file)."""
-        conn.execute("CREATE TEMP TABLE words AS SELECT * FROM main.words")
-        for sql in _CREATE_V2:
-            conn.execute(sql.replace("EXISTS ", "EXISTS temp.", 1))
-        conn.execute(_FILL_READINGS.replace("INTO readings", "INTO temp.readings"))
+        if version < 2 or not self._has_readings(conn):
+            conn.execute("CREATE TEMP TABLE words AS SELECT * FROM main.words")
+            for sql in _CREATE_V2:
+                conn.execute(sql.replace("EXISTS ", "EXISTS temp.", 1))
+            conn.execute(_FILL_READINGS.replace("INTO readings", "INTO temp.readings"))
+        if version < 3:
+            conn.execute(_CREATE_V3[0].replace("EXISTS ", "EXISTS temp.", 1))
 
     def reopen(self) -> bool:
         """Opened read-only because the file or its directory was: open for writing now if
@@ -534,6 +561,20 @@ class UserLexicon:
         return [(w, tuple(p.split())) for w, p in self._query(
             "SELECT word, pinyin FROM words WHERE deleted = 1")]
 
+    def history(self, limit: int) -> list[HistoryEntry]:
+        """The `limit` pairs of the history bigram used last (most recent first)."""
+        return [HistoryEntry(*r) for r in self._query(
+            "SELECT prev, word, strength, commits, last_tick FROM history "
+            "ORDER BY last_tick DESC LIMIT ?", (limit,))]
+
+    def get_pair(self, prev: str, word: str) -> HistoryEntry | None:
+        rows = self._query("SELECT prev, word, strength, commits, last_tick FROM history "
+                           "WHERE prev = ? AND word = ?", (prev, word))
+        return HistoryEntry(*rows[0]) if rows else None
+
+    def history_size(self) -> int:
+        return self._query("SELECT count(*) FROM history")[0][0]
+
     def is_empty(self) -> bool:
         return not self._query("SELECT 1 FROM words LIMIT 1")
 
@@ -559,7 +600,20 @@ class UserLexicon:
         `fn(key, current entry or None, tick) → new entry or None (no change)`; the tick is the
         global commit counter, advanced by one when `advance_tick`.
         """
+        return self.update_with_history(keys, fn, (), None, advance_tick)[0]
+
+    def update_with_history(
+            self, keys: Iterable[tuple[str, tuple[str, ...]]],
+            fn: Callable[[tuple[str, tuple[str, ...]], UserEntry | None, int], UserEntry | None],
+            pairs: Iterable[tuple[str, str]],
+            pair_fn: Callable[[tuple[str, str], HistoryEntry | None, int],
+                              HistoryEntry | None] | None,
+            advance_tick: bool = True) -> tuple[list[UserEntry], list[HistoryEntry]]:
+        """`update`, and in the same transaction the history pairs (prev, word) of `pairs`:
+        `pair_fn(pair, current or None, tick) → new pair or None (no change)`. Returns the
+        entries and the pairs written."""
         changed: list[UserEntry] = []
+        changed_pairs: list[HistoryEntry] = []
         with self.transaction():
             conn = self.conn
             tick = int(conn.execute("SELECT value FROM meta WHERE key = 'tick'").fetchone()[0])
@@ -574,8 +628,44 @@ class UserLexicon:
                     continue
                 self._write_many([new])
                 changed.append(new)
+            for prev, word in dict.fromkeys(pairs):
+                cur = conn.execute("SELECT prev, word, strength, commits, last_tick FROM "
+                                   "history WHERE prev = ? AND word = ?", [prev, word]).fetchone()
+                pair = pair_fn((prev, word), HistoryEntry(*cur) if cur is not None else None,
+                               tick)
+                if pair is None:
+                    continue
+                conn.execute(_UPSERT_PAIR, (pair.prev, pair.word, pair.strength, pair.commits,
+                                            pair.last_tick))
+                changed_pairs.append(pair)
         self.last_tick = tick
-        return changed
+        return changed, changed_pairs
+
+    def delete_pairs(self, pairs: Iterable[tuple[str, str]] = (), of_word: str | None = None,
+                     before_tick: int | None = None) -> int:
+        """Delete history pairs in one transaction: these (prev, word) pairs, every pair with
+        `of_word` on either side, and every pair last used before `before_tick`. Returns the
+        pairs deleted."""
+        n = 0
+        with self.transaction():
+            conn = self.conn
+            for prev, word in pairs:
+                n += conn.execute("DELETE FROM history WHERE prev = ? AND word = ?",
+                                  (prev, word)).rowcount
+            if of_word is not None:
+                n += conn.execute("DELETE FROM history WHERE prev = ? OR word = ?",
+                                  (of_word, of_word)).rowcount
+            if before_tick is not None:
+                n += conn.execute("DELETE FROM history WHERE last_tick < ?",
+                                  (before_tick,)).rowcount
+        return n
+
+    def put_pairs(self, pairs: Iterable[HistoryEntry]) -> int:
+        """Insert or replace history pairs in one transaction."""
+        rows = [(p.prev, p.word, p.strength, p.commits, p.last_tick) for p in pairs]
+        with self.transaction():
+            self.conn.executemany(_UPSERT_PAIR, rows)
+        return len(rows)
 
     def put_many(self, entries: Iterable[UserEntry]) -> int:
         """Insert or replace entries in one transaction (written in batches): all or nothing."""

@@ -13,7 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from lexicon.user_lexicon import UserEntry, UserLexicon, UserLexiconError
+from lexicon.user_lexicon import (
+    SCHEMA_VERSION,
+    HistoryEntry,
+    UserEntry,
+    UserLexicon,
+    UserLexiconError,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -193,7 +199,7 @@ def foreign_wal(p: Path) -> None:
 
 def newer(p: Path) -> None:
     our_file(p)
-    sql(p, "UPDATE meta SET value = '3' WHERE key = 'schema_version'")
+    sql(p, "UPDATE meta SET value = '9' WHERE key = 'schema_version'")
 
 
 def non_numeric(p: Path) -> None:
@@ -221,7 +227,7 @@ def damaged_schema(p: Path) -> None:
 
 REFUSED = {
     "foreign-wal": (foreign_wal, "another program's SQLite database, with tables notes"),
-    "newer-schema": (newer, "schema version 3 is newer than this program's"),
+    "newer-schema": (newer, "schema version 9 is newer than this program's"),
     "non-numeric-schema": (non_numeric, "schema version 'two' is not a number"),
     "other-columns": (other_columns, "does not know \\(colour\\)"),
     "truncated": (truncated, "truncated"),
@@ -275,11 +281,85 @@ def test_a_version_1_file_is_brought_up_to_date_when_opened(tmp_path):
         "source) VALUES ('字节序', 'zi jie xu', 0.7, 0.0, 3, 7, 0, 'learned'), "
         "('先在', 'xian zai', 0.0, 0.5, 1, 5, 1, 'system')")
     u = UserLexicon(p)
-    assert u.schema_version == 2 and u.tick == 7
+    assert u.schema_version == SCHEMA_VERSION and u.tick == 7
     assert [e.word for e in u.with_initials("zjx")] == ["字节序"]
     assert u.has_pinyin_prefix(("zi", "jie")) and not u.has_pinyin_prefix(("zi", "ji"))
     assert u.forgotten() == [("先在", ("xian", "zai"))]
+    assert u.history(10) == [] and u.history_size() == 0
     assert u.integrity() == ["ok"]
+    u.close()
+
+
+def _version_2_file(p: Path) -> None:
+    """A user.db as the release before the history bigram wrote it (schema 2)."""
+    sql(p, "PRAGMA journal_mode = WAL",
+        "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)",
+        "CREATE TABLE words (id INTEGER PRIMARY KEY, word TEXT NOT NULL, pinyin TEXT NOT NULL, "
+        "likelihood REAL DEFAULT 0.0, prior REAL DEFAULT 0.0, commits INTEGER DEFAULT 0, "
+        "last_tick INTEGER DEFAULT 0, deleted INTEGER DEFAULT 0, source TEXT DEFAULT "
+        "'learned')",
+        "CREATE UNIQUE INDEX idx_words_word_pinyin ON words (word, pinyin)",
+        "CREATE INDEX idx_words_pinyin ON words (pinyin)",
+        "CREATE INDEX idx_words_forgotten ON words (deleted) WHERE deleted = 1",
+        "CREATE TABLE readings (initials TEXT NOT NULL, pinyin TEXT NOT NULL, "
+        "PRIMARY KEY (initials, pinyin)) WITHOUT ROWID",
+        "INSERT INTO meta VALUES ('app', 'delta-pinyin-user-lexicon'), "
+        "('schema_version', '2'), ('tick', '12')",
+        "INSERT INTO words (word, pinyin, likelihood, prior, commits, last_tick) VALUES "
+        "('字节序', 'zi jie xu', 0.7, 0.0, 3, 12)",
+        "INSERT INTO readings VALUES ('zjx', 'zi jie xu')")
+
+
+def test_a_version_2_file_gains_the_history_table_when_opened(tmp_path):
+    p = tmp_path / "user.db"
+    _version_2_file(p)
+    u = UserLexicon(p)
+    assert u.schema_version == SCHEMA_VERSION == 3 and u.tick == 12
+    assert [e.word for e in u.with_initials("zjx")] == ["字节序"]
+    assert u.history(10) == []
+
+    def pair(key, cur, tick):
+        return HistoryEntry(*key, 0.5 if cur is None else 0.9, 1 if cur is None else 2, tick)
+
+    u.update_with_history([], lambda k, c, t: None, [("文件", "系统")], pair)
+    u.update_with_history([], lambda k, c, t: None, [("文件", "系统")], pair)
+    assert u.history(10) == [HistoryEntry("文件", "系统", 0.9, 2, 14)]
+    u.close()
+    u = UserLexicon(p)  # opened again: nothing to upgrade, the pair kept
+    assert u.get_pair("文件", "系统") == HistoryEntry("文件", "系统", 0.9, 2, 14)
+    assert u.integrity() == ["ok"]
+    u.close()
+
+
+def test_a_read_only_version_2_file_reads_with_an_empty_history(tmp_path):
+    p = tmp_path / "user.db"
+    _version_2_file(p)
+    u = UserLexicon(p, read_only=True)
+    assert u.read_only == "opened read-only" and u.history(10) == []
+    assert [e.word for e in u.with_pinyin("zi jie xu")] == ["字节序"]
+    u.close()
+    u = UserLexicon(p)
+    assert u.schema_version == SCHEMA_VERSION  # untouched by the read-only look until now
+    u.close()
+
+
+def test_history_pairs_are_written_with_the_words_and_deleted_by_word_or_age(tmp_path):
+    u = UserLexicon(tmp_path / "u.db")
+
+    def word(key, cur, tick):
+        return UserEntry(key[0], key[1], 0.7, 0.0, 1, tick, False, "learned")
+
+    def pair(key, cur, tick):
+        return HistoryEntry(*key, 0.5, 1, tick)
+
+    entries, pairs = u.update_with_history([("字节序", ("zi", "jie", "xu"))], word,
+                                           [("网络", "字节序"), ("字节序", "转换")], pair)
+    assert [e.word for e in entries] == ["字节序"] and len(pairs) == 2 and u.tick == 1
+    u.update_with_history([], word, [("打开", "文件")], pair)
+    assert u.history_size() == 3
+    assert u.delete_pairs(of_word="字节序") == 2
+    assert [(h.prev, h.word) for h in u.history(10)] == [("打开", "文件")]
+    assert u.delete_pairs(before_tick=3) == 1 and u.history_size() == 0
     u.close()
 
 
