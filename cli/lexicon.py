@@ -11,7 +11,12 @@ Scores on export (natural log, the decoder's own scale):
 
     system word                 unigram(word) + log P(reading | word) [+ user adjustment]
     learned word (L ≥ THRESHOLD) NEW_WORD_LOGP + score_adjustment(L, system_word=False)
-    forgotten word              left out
+    forgotten word              a tombstone line in tsv (`word TAB pinyin TAB forgotten`);
+                                left out of RIME and libime files, which cannot say so
+
+A tombstone imported marks the word forgotten in the user lexicon it goes into (a fresh one
+too), so a word forgotten on one machine stays forgotten on the next; an import never
+brings back a word the user forgot.
 
 Import inverts the same formulas into a likelihood L per word (see `import_likelihood`);
 file formats and weight mappings are in lexicon/FORMAT.md. The file is read entry by entry
@@ -63,8 +68,12 @@ IMPORT_MAX_LIKELIHOOD = 0.95  # nor any imported word above this (the user can s
 # an import changes a word only if it raises its score by at least this many nats: weights
 # rounded by a file format (RIME counts) must not rewrite every word when re-imported
 IMPORT_MIN_GAIN = 0.1
+# a tombstone as an import stages it: above any logp, so that the staging table's max keeps
+# it over an entry of the same word and reading in the same file (forgetting wins)
+TOMBSTONE_LOGP = math.inf
 CLI_BUSY_TIMEOUT_MS = 30_000  # a command waits this long for a running input method's write
 BATCH = 20_000  # entries per staged or merged batch
+TOMBSTONE_FORMATS = ("tsv",)  # the formats that can say a word is forgotten
 
 
 def parse_pinyin(text: str) -> tuple[str, ...]:
@@ -216,13 +225,18 @@ def _current_likelihood(e: UserEntry, tick: int) -> float:
 
 class _Sorter:
     """(word, pinyin, logp) rows sorted best first in a private temporary SQLite database
-    (SQLite deletes it on close), one row per word and reading: memory stays small."""
+    (SQLite deletes it on close), one row per word and reading, then the tombstones: memory
+    stays small."""
 
     def __init__(self) -> None:
         self.db = sqlite3.connect("", isolation_level=None)
         self.db.execute("CREATE TABLE r (word TEXT, pinyin TEXT, logp REAL, "
                         "PRIMARY KEY (word, pinyin))")
+        self.db.execute("CREATE TABLE f (word TEXT, pinyin TEXT, PRIMARY KEY (word, pinyin))")
         self.db.execute("BEGIN")
+
+    def forgotten(self, keys: list[tuple[str, str]]) -> None:
+        self.db.executemany("INSERT OR IGNORE INTO f VALUES (?, ?)", keys)
 
     def put(self, rows: list[tuple[str, str, float]]) -> None:
         self.db.executemany("INSERT OR REPLACE INTO r VALUES (?, ?, ?)", rows)
@@ -237,17 +251,24 @@ class _Sorter:
             for word, pinyin, logp in self.db.execute(
                     "SELECT word, pinyin, logp FROM r ORDER BY logp DESC, word, pinyin"):
                 yield FormatEntry(word, tuple(pinyin.split()), logp)
+            for word, pinyin in self.db.execute("SELECT word, pinyin FROM f ORDER BY word, "
+                                                "pinyin"):
+                yield FormatEntry(word, tuple(pinyin.split()), 0.0, forgotten=True)
         finally:
             self.db.close()
 
 
 def iter_export(lexicon: SystemLexicon, bigram: BigramModel, store: UserLexicon,
-                user_only: bool = False, progress: bool = False) -> Iterator[FormatEntry]:
-    """The entries an export writes, best first (logp descending, then word and pinyin).
+                user_only: bool = False, progress: bool = False,
+                tombstones: bool = False) -> Iterator[FormatEntry]:
+    """The entries an export writes, best first (logp descending, then word and pinyin),
+    then with `tombstones` every forgotten entry as a tombstone (`forgotten=True`, by word
+    and pinyin).
 
     System entries carry the user's adjustment where the user has a record; learned words
-    take part from THRESHOLD on; forgotten entries are left out. A score the user's
-    adjustment lifts above 0 is written as 0 (the formats hold probabilities). `user_only`:
+    take part from THRESHOLD on; forgotten entries are left out of the ranked part. A score
+    the user's adjustment lifts above 0 is written as 0 (the formats hold probabilities).
+    `user_only`:
     just the entries the user lexicon holds (system words the user promoted or demoted,
     learned words). The user lexicon is read in batches, the rows sorted on disk.
     """
@@ -269,11 +290,14 @@ def iter_export(lexicon: SystemLexicon, bigram: BigramModel, store: UserLexicon,
             out.put(batch)
         put: list[tuple[str, str, float]] = []
         drop: list[tuple[str, str]] = []
+        forgotten: list[tuple[str, str]] = []
         for e in store.iter_entries(include_deleted=True, batch=BATCH):
             base = system_logp(lexicon, bigram, e.word, e.syllables)
             if e.deleted:
                 if base is not None and not user_only:
                     drop.append((e.word, e.pinyin))
+                if tombstones:
+                    forgotten.append((e.word, e.pinyin))
                 continue
             L = _current_likelihood(e, tick)
             if base is not None:
@@ -282,12 +306,14 @@ def iter_export(lexicon: SystemLexicon, bigram: BigramModel, store: UserLexicon,
             elif L >= lk.THRESHOLD:  # learned words the system lexicon lacks (this reading)
                 put.append((e.word, e.pinyin,
                             min(lk.NEW_WORD_LOGP + lk.score_adjustment(L, False), 0.0)))
-            if len(put) + len(drop) >= BATCH:
+            if len(put) + len(drop) + len(forgotten) >= BATCH:
                 out.put(put)
                 out.drop(drop)
-                put, drop = [], []
+                out.forgotten(forgotten)
+                put, drop, forgotten = [], [], []
         out.put(put)
         out.drop(drop)
+        out.forgotten(forgotten)
     except BaseException:
         out.db.close()
         raise
@@ -295,9 +321,10 @@ def iter_export(lexicon: SystemLexicon, bigram: BigramModel, store: UserLexicon,
 
 
 def export_entries(lexicon: SystemLexicon, bigram: BigramModel, store: UserLexicon,
-                   user_only: bool = False, progress: bool = False) -> list[FormatEntry]:
+                   user_only: bool = False, progress: bool = False,
+                   tombstones: bool = False) -> list[FormatEntry]:
     """`iter_export` as a list."""
-    return list(iter_export(lexicon, bigram, store, user_only, progress))
+    return list(iter_export(lexicon, bigram, store, user_only, progress, tombstones))
 
 
 def _export(lexicon: SystemLexicon, bigram: BigramModel, store: UserLexicon, out: Path,
@@ -309,15 +336,32 @@ def _export(lexicon: SystemLexicon, bigram: BigramModel, store: UserLexicon, out
                       else f"{out.parent}: no such directory")
     # a file with the user's words in it is private (docs/DESIGN.md: user data is 0600)
     private = user_only or not store.is_empty()
-    rows: Iterable[FormatEntry] = iter_export(lexicon, bigram, store, user_only,
-                                              progress=not user_only)
+    tombstones = fmt in TOMBSTONE_FORMATS
+    forgotten = 0
+
+    def counted(rows: Iterable[FormatEntry]) -> Iterator[FormatEntry]:
+        nonlocal forgotten
+        for e in rows:
+            forgotten += e.forgotten
+            yield e
+
+    rows: Iterable[FormatEntry] = counted(iter_export(lexicon, bigram, store, user_only,
+                                                      progress=not user_only,
+                                                      tombstones=tombstones))
     if not user_only:
         rows = tqdm(rows, desc=f"write {fmt}", unit=" words", mininterval=0.5,
                     disable=None)  # None: no bar when stderr is not a terminal
-    n = write_entries(rows, out, fmt, private=private)
+    n = write_entries(rows, out, fmt, private=private) - forgotten
     what = "user lexicon" if user_only else "system and user lexicons"
-    print(f"exported {n} entries of the {what} to {out} ({fmt}"
+    print(f"exported {n} entries of the {what}"
+          f"{f' and {forgotten} forgotten words' if forgotten else ''} to {out} ({fmt}"
           f"{', mode 0600' if private else ''})")
+    if not tombstones:
+        left = len(store.forgotten())
+        if left:
+            print(f"note: {left} forgotten word{'s are' if left != 1 else ' is'} left out: a "
+                  f"{fmt} file cannot say a word is forgotten, so an import elsewhere may "
+                  "offer it again (--format tsv keeps them)", file=sys.stderr)
     return 0
 
 
@@ -353,6 +397,7 @@ class ImportPlan:
     updated: int = 0  # entries whose likelihood the import raises
     unchanged: int = 0  # the system's or the user's score is already as high, or nearly
     forgotten: int = 0  # the user forgot these; an import does not bring them back
+    forgot: int = 0  # tombstones of the file: entries it marks forgotten
 
 
 def _plan_entry(word: str, sylls: tuple[str, ...], logp: float, cur: UserEntry | None,
@@ -364,6 +409,12 @@ def _plan_entry(word: str, sylls: tuple[str, ...], logp: float, cur: UserEntry |
         return None
     base = system_logp(lexicon, bigram, word, sylls)
     system_word = base is not None
+    if logp == TOMBSTONE_LOGP:  # forgotten where the file comes from: forgotten here too
+        plan.forgot += 1
+        prior = cur.prior if cur is not None else (lk.SYSTEM_PRIOR if system_word
+                                                   else lk.NEW_PRIOR)
+        return UserEntry(word, sylls, 0.0, prior, cur.commits if cur is not None else 0, tick,
+                         True, cur.source if cur is not None else "import")
     current = _current_likelihood(cur, tick) if cur is not None else None
     # the score the word has now, as an offset from its base (system logp / NEW_WORD_LOGP)
     if system_word:
@@ -404,7 +455,7 @@ def plan_import(entries: Iterable[FormatEntry], lexicon: SystemLexicon, bigram: 
     best: dict[tuple[str, tuple[str, ...]], float] = {}
     for e in entries:
         key = (e.word, e.syllables)
-        best[key] = max(e.logp, best.get(key, -math.inf))
+        best[key] = max(TOMBSTONE_LOGP if e.forgotten else e.logp, best.get(key, -math.inf))
     tick = store.tick
     plan = ImportPlan()
     for (word, sylls), logp in best.items():
@@ -426,7 +477,7 @@ def _import(path: Path, fmt: str, skip_bad: bool, lexicon: SystemLexicon, bigram
         nonlocal read
         for e in iter_entries(path, fmt, skipped):
             read += 1
-            yield e.word, e.syllables, e.logp
+            yield e.word, e.syllables, TOMBSTONE_LOGP if e.forgotten else e.logp
 
     plan = ImportPlan()
 
@@ -450,5 +501,5 @@ def _import(path: Path, fmt: str, skip_bad: bool, lexicon: SystemLexicon, bigram
         print(f"skipped: {msg}", file=sys.stderr)
     print(f"imported {path}: {read} entries read; {plan.added} added, "
           f"{plan.updated} updated, {plan.unchanged} unchanged, "
-          f"{plan.forgotten} left forgotten")
+          f"{plan.forgotten} left forgotten, {plan.forgot} forgotten as the file says")
     return 0

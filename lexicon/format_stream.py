@@ -31,7 +31,7 @@ from lexicon.formats import (
     DEFAULT_LOGP,
     LN10,
     RIME_ZERO_WEIGHT,
-    TSV_HEADER,
+    TSV_HEADERS,
     FormatEntry,
     FormatError,
     _entry,
@@ -40,6 +40,8 @@ from lexicon.formats import (
     _RimeLine,
     _shown,
     _split_libime,
+    _tsv_header_error,
+    _tsv_line,
     read_entries,
 )
 
@@ -108,23 +110,9 @@ def _parsed(path: Path, lines: Iterator[tuple[int, str]], parse: Callable,
 def _tsv(path: Path, skipped: list[str] | None) -> Iterator[FormatEntry]:
     lines = _lines(path)
     first = next(lines, None)
-    if first is None or first[1].strip() != TSV_HEADER:
-        found = first[1][:40] if first is not None else "an empty file"
-        raise FormatError(f"{path}: line 1: expected the header {TSV_HEADER!r}, found {found!r}")
+    if first is None or first[1].strip() not in TSV_HEADERS:
+        raise _tsv_header_error(path, first[1] if first is not None else None)
     yield from _parsed(path, lines, _tsv_line, skipped)
-
-
-def _tsv_line(line: str) -> FormatEntry | None:
-    if not line.strip() or line.startswith("#"):
-        return None
-    fields = line.split("\t")
-    if len(fields) != 3:
-        raise _LineError(f"expected 3 tab-separated fields (word, pinyin, logp), "
-                         f"got {len(fields)}")
-    logp = _float(fields[2].strip(), "logp")
-    if logp > 0:
-        raise _LineError(f"logp {fields[2].strip()} is above 0 (not a log probability)")
-    return _entry(fields[0].strip(), fields[1], logp)
 
 
 def _libime_line(line: str) -> FormatEntry | None:

@@ -14,6 +14,11 @@ scale and back by a monotonic function, so a round trip keeps the order of the w
     tsv      logp                   logp                       logp (exact, repr)
     scel     (none usable)          DEFAULT_LOGP               (import only)
 
+A tombstone, `FormatEntry(..., forgotten=True)`, says the user forgot the word under that
+reading, so that the forgetting moves with the dictionary. Only our tsv (v2) can say so
+(`word TAB pinyin TAB forgotten`); the other writers leave tombstones out, which is all a
+RIME or libime file can do (the exporting command says how many were left out).
+
 Readers parse the whole file before returning; a bad or truncated file raises `FormatError`
 naming the file and the line (text formats) or byte offset (scel). Every word must pass
 `lexicon.words.check_word` (Han characters only: no control, format, private-use or
@@ -49,6 +54,8 @@ __all__ = [
     "DEFAULT_LOGP",
     "RIME_SCALE",
     "TSV_HEADER",
+    "TSV_HEADERS",
+    "TSV_FORGOTTEN",
     "read_entries",
     "write_entries",
     "read_scel_info",
@@ -59,7 +66,9 @@ __all__ = [
 DEFAULT_LOGP = NEW_WORD_LOGP  # a word with no usable weight: a common word's log unigram
 RIME_SCALE = 1e12  # exported RIME weight = expected count per 10^12 words
 RIME_ZERO_WEIGHT = 0.5  # a RIME weight of 0 counts as half the smallest count
-TSV_HEADER = "# delta-pinyin tsv v1"
+TSV_HEADER = "# delta-pinyin tsv v2"  # what export writes: entries and forgotten words
+TSV_HEADERS = ("# delta-pinyin tsv v1", TSV_HEADER)  # read: v1 files hold entries only
+TSV_FORGOTTEN = "forgotten"  # the third field of a tombstone line, in place of the logp
 LN10 = math.log(10.0)
 T = TypeVar("T")
 
@@ -71,6 +80,7 @@ class FormatEntry:
     word: str
     syllables: tuple[str, ...]
     logp: float
+    forgotten: bool = False  # a tombstone: the user forgot this word (logp means nothing)
 
     @property
     def pinyin(self) -> str:
@@ -360,6 +370,8 @@ def _write_rime(entries: Iterable[FormatEntry], f: TextIO, path: Path) -> int:
             "...\n\n")
     n = 0
     for e in entries:
+        if e.forgotten:  # RIME has no way to say so
+            continue
         f.write(f"{e.word}\t{e.pinyin}\t{rime_weight(e.logp)}\n")
         n += 1
     return n
@@ -432,6 +444,8 @@ def libime_weight(logp: float) -> float:
 def _write_libime(entries: Iterable[FormatEntry], f: TextIO, path: Path) -> int:
     n = 0
     for e in entries:
+        if e.forgotten:  # libime has no way to say so
+            continue
         pinyin = "'".join(e.syllables)
         f.write(f"{_quote_libime(e.word)} {pinyin} {libime_weight(e.logp):.6f}\n")
         n += 1
@@ -444,23 +458,32 @@ def _write_libime(entries: Iterable[FormatEntry], f: TextIO, path: Path) -> int:
 @_reader("tsv")
 def _read_tsv(path: Path, skipped: list[str] | None = None) -> list[FormatEntry]:
     lines = _text_lines(path)
-    if not lines or lines[0].strip() != TSV_HEADER:
-        found = lines[0][:40] if lines else "an empty file"
-        raise FormatError(f"{path}: line 1: expected the header {TSV_HEADER!r}, found {found!r}")
+    if not lines or lines[0].strip() not in TSV_HEADERS:
+        raise _tsv_header_error(path, lines[0] if lines else None)
+    return _parse_lines(path, lines[1:], 2, _tsv_line, skipped)
 
-    def parse(line: str) -> FormatEntry | None:
-        if not line.strip() or line.startswith("#"):
-            return None
-        fields = line.split("\t")
-        if len(fields) != 3:
-            raise _LineError(f"expected 3 tab-separated fields (word, pinyin, logp), "
-                             f"got {len(fields)}")
-        logp = _float(fields[2].strip(), "logp")
-        if logp > 0:
-            raise _LineError(f"logp {fields[2].strip()} is above 0 (not a log probability)")
-        return _entry(fields[0].strip(), fields[1], logp)
 
-    return _parse_lines(path, lines[1:], 2, parse, skipped)
+def _tsv_header_error(path: Path, first: str | None) -> FormatError:
+    found = first[:40] if first is not None else "an empty file"
+    return FormatError(f"{path}: line 1: expected the header {TSV_HEADER!r} (or v1), found "
+                       f"{found!r}")
+
+
+def _tsv_line(line: str) -> FormatEntry | None:
+    """One line of a tsv file: an entry, a tombstone, or None (blank, comment)."""
+    if not line.strip() or line.startswith("#"):
+        return None
+    fields = line.split("\t")
+    if len(fields) != 3:
+        raise _LineError(f"expected 3 tab-separated fields (word, pinyin, logp), "
+                         f"got {len(fields)}")
+    weight = fields[2].strip()
+    if weight == TSV_FORGOTTEN:
+        return replace(_entry(fields[0].strip(), fields[1], 0.0), forgotten=True)
+    logp = _float(weight, "logp")
+    if logp > 0:
+        raise _LineError(f"logp {weight} is above 0 (not a log probability)")
+    return _entry(fields[0].strip(), fields[1], logp)
 
 
 @_writer("tsv")
@@ -468,7 +491,7 @@ def _write_tsv(entries: Iterable[FormatEntry], f: TextIO, path: Path) -> int:
     f.write(TSV_HEADER + "\n")
     n = 0
     for e in entries:
-        f.write(f"{e.word}\t{e.pinyin}\t{e.logp!r}\n")
+        f.write(f"{e.word}\t{e.pinyin}\t{TSV_FORGOTTEN if e.forgotten else repr(e.logp)}\n")
         n += 1
     return n
 

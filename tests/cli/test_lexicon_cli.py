@@ -129,7 +129,10 @@ def test_export_merges_learned_promoted_and_forgotten(cache_dir: Path, user_db: 
 
     out = tmp_path / "all.tsv"
     assert run(cache_dir, user_db, "export", "--format", "tsv", "--out", str(out)) == 0
-    got = {(e.word, e.syllables): e.logp for e in read_entries(out, "tsv")}
+    rows = read_entries(out, "tsv")
+    got = {(e.word, e.syllables): e.logp for e in rows if not e.forgotten}
+    assert [(e.word, e.syllables) for e in rows if e.forgotten] == [("行", ("hang",))]
+    assert rows[-1].forgotten  # the tombstones come after the ranked entries
     assert got[(NEW_WORD, ("ce", "shi", "ci", "tiao"))] == pytest.approx(
         min(lk.NEW_WORD_LOGP + lk.score_adjustment(0.75, system_word=False), 0.0))
     for word, sylls, L in (("现在", ("xian", "zai"), 0.3), ("现", ("xian",), 0.6)):
@@ -277,6 +280,90 @@ def test_forgotten_words_stay_forgotten(cache_dir: Path, user_db: Path, tmp_path
     assert run(cache_dir, user_db, "import", str(src)) == 0
     (row,) = user_rows(user_db)
     assert row.deleted
+
+
+def _forget_two(cache_dir: Path, user_db: Path) -> None:
+    """The user forgets a system word (现在) and a word learned before (测试词条)."""
+    lexicon, bigram = load(cache_dir)
+    store = UserLexicon(user_db)
+    store.put_many([UserEntry(NEW_WORD, ("ce", "shi", "ci", "tiao"), 0.8, 0.0, 3, 0, False,
+                              "learned")])
+    store.close()
+    learner = open_learner(user_db)
+    try:
+        engine = Engine(lexicon, bigram, learner=learner)
+        assert engine.forget("现在") == 1 and engine.forget(NEW_WORD) == 1
+    finally:
+        learner.close()
+
+
+def _offered(cache_dir: Path, user_db: Path, keys: str) -> set[str]:
+    lexicon, bigram = load(cache_dir)
+    learner = open_learner(user_db)
+    try:
+        return {c.text for c in Engine(lexicon, bigram, learner=learner).convert(keys)}
+    finally:
+        learner.close()
+
+
+@pytest.mark.parametrize("user_only", [True, False], ids=["user-only", "full"])
+def test_a_forgotten_word_stays_forgotten_after_export_and_import_into_a_fresh_lexicon(
+        cache_dir: Path, user_db: Path, tmp_path: Path, user_only: bool,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    _forget_two(cache_dir, user_db)
+    assert "现在" in _offered(cache_dir, tmp_path / "plain.db", "xianzai")  # a system word
+    out = tmp_path / "mine.tsv"
+    assert run(cache_dir, user_db, "export", "--out", str(out),
+               *(["--user-only"] if user_only else [])) == 0
+    assert "and 2 forgotten words" in capsys.readouterr().out
+    fresh = tmp_path / "other" / "user.db"
+    assert run(cache_dir, fresh, "import", str(out)) == 0
+    assert "2 forgotten as the file says" in capsys.readouterr().out
+    forgotten = {(e.word, e.syllables) for e in user_rows(fresh) if e.deleted}
+    assert forgotten == {("现在", ("xian", "zai")), (NEW_WORD, ("ce", "shi", "ci", "tiao"))}
+    assert "现在" not in _offered(cache_dir, fresh, "xianzai")
+    assert NEW_WORD not in _offered(cache_dir, fresh, "ceshicitiao")
+    # and the next export from there carries them on
+    again = tmp_path / "again.tsv"
+    assert run(cache_dir, fresh, "export", "--out", str(again), "--user-only") == 0
+    assert {(e.word, e.syllables) for e in read_entries(again, "tsv") if e.forgotten} \
+        == forgotten
+
+
+def test_a_tombstone_wins_over_an_entry_and_forgets_a_word_the_lexicon_has(
+        cache_dir: Path, user_db: Path, tmp_path: Path) -> None:
+    store = UserLexicon(user_db)
+    store.put_many([UserEntry("此条", ("ci", "tiao"), 0.9, 0.0, 4, 0, False, "learned")])
+    store.close()
+    src = tmp_path / "t.tsv"
+    src.write_text(f"{TSV_HEADER}\n{NEW_WORD}\tce shi ci tiao\t-2.0\n"
+                   f"{NEW_WORD}\tce shi ci tiao\tforgotten\n此条\tci tiao\tforgotten\n",
+                   encoding="utf-8")
+    assert run(cache_dir, user_db, "import", str(src)) == 0
+    rows = {e.word: e for e in user_rows(user_db)}
+    assert rows[NEW_WORD].deleted and rows["此条"].deleted
+    assert rows["此条"].commits == 4 and rows["此条"].source == "learned"  # the rest kept
+
+
+def test_an_old_v1_export_still_imports(cache_dir: Path, user_db: Path,
+                                        tmp_path: Path) -> None:
+    src = tmp_path / "old.tsv"
+    src.write_text(f"# delta-pinyin tsv v1\n{NEW_WORD}\tce shi ci tiao\t-5.0\n",
+                   encoding="utf-8")
+    assert run(cache_dir, user_db, "import", str(src)) == 0
+    (row,) = user_rows(user_db)
+    assert (row.word, row.deleted, row.source) == (NEW_WORD, False, "import")
+
+
+def test_a_rime_export_says_it_leaves_the_forgotten_words_out(
+        cache_dir: Path, user_db: Path, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    _forget_two(cache_dir, user_db)
+    out = tmp_path / "mine.dict.yaml"
+    assert run(cache_dir, user_db, "export", "--out", str(out), "--user-only") == 0
+    captured = capsys.readouterr()
+    assert "2 forgotten words are left out" in captured.err and "--format tsv" in captured.err
+    assert all(e.word not in ("现在", NEW_WORD) for e in read_entries(out, "rime"))
 
 
 def test_export_entries_scales(cache_dir: Path, user_db: Path, tmp_path: Path) -> None:

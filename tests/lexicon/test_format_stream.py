@@ -23,6 +23,9 @@ FILES = {
     "tsv-positive": f"{TSV_HEADER}\n你好\tni hao\t0.5\n",
     "tsv-control-char": f"{TSV_HEADER}\n你\x00好\tni hao\t-1\n现在\txian zai\t-2\n",
     "tsv-latin": f"{TSV_HEADER}\nOK\to e\t-1\n现在\txian zai\t-2\n",
+    "tsv-v1": "# delta-pinyin tsv v1\n你好\tni hao\t-1\n",
+    "tsv-tombstone": f"{TSV_HEADER}\n你好\tni hao\t-1\n现在\txian zai\tforgotten\n"
+                     "现在\txian\tforgotten\n",
     "libime": '倪辉 ni\'hui 0.0\n"小企鹅" xiao\'qi\'e\n好 hao -1\n  # comment\n',
     "libime-syllables": "你好 ni'hao 0\n中国人 zhong'guo\n现在 xian'zai 1\n",
     "libime-fields": "你好 ni'hao 0\n中国\n",

@@ -87,6 +87,28 @@ def test_tsv_round_trip_is_exact(tmp_path: Path) -> None:
     assert read_entries(path, "tsv") == entries
 
 
+def test_tsv_carries_tombstones_and_the_other_formats_leave_them_out(tmp_path: Path) -> None:
+    entries = [FormatEntry("你好", ("ni", "hao"), -1.5),
+               FormatEntry("先在", ("xian", "zai"), 0.0, forgotten=True)]
+    path = tmp_path / "x.tsv"
+    assert write_entries(entries, path, "tsv") == 2
+    assert path.read_text(encoding="utf-8").splitlines()[2] == "先在\txian zai\tforgotten"
+    assert read_entries(path, "tsv") == entries
+    for fmt in ("rime", "libime"):
+        other = tmp_path / f"x.{fmt}"
+        assert write_entries(entries, other, fmt) == 1
+        assert [e.word for e in read_entries(other, fmt)] == ["你好"]
+
+
+def test_a_tsv_v1_file_reads_and_an_unknown_header_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "x.tsv"
+    path.write_text("# delta-pinyin tsv v1\n你好\tni hao\t-1.5\n", encoding="utf-8")
+    assert read_entries(path, "tsv") == [FormatEntry("你好", ("ni", "hao"), -1.5)]
+    path.write_text("# delta-pinyin tsv v9\n你好\tni hao\t-1.5\n", encoding="utf-8")
+    with pytest.raises(FormatError, match="line 1: expected the header"):
+        read_entries(path, "tsv")
+
+
 def test_libime_round_trip_keeps_values(tmp_path: Path) -> None:
     path = tmp_path / "x.txt"
     write_entries(ENTRIES, path, "libime")
