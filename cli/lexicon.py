@@ -1,6 +1,9 @@
-"""`python main.py lexicon forget|info|export|import|repair|reset`: the dictionary keeper's
-commands.
+"""`python main.py lexicon forget|restore|learned|info|export|import|repair|reset`: the
+dictionary keeper's commands.
 
+    python main.py lexicon learned --sort count --grep xian   # what was learned (--json)
+    python main.py lexicon learned --forgotten                # what was forgotten
+    python main.py lexicon restore 先在                       # undo a forget
     python main.py lexicon export --format rime --out delta.dict.yaml   # system + user words
     python main.py lexicon export --format tsv --out mine.tsv --user-only
     python main.py lexicon import words.scel --format scel              # all or nothing
@@ -29,15 +32,18 @@ Export sorts in a private scratch database, so neither command holds the lexicon
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import sqlite3
 import sys
+import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cli.common import cache_dir_of
+from cli.common import CliError, cache_dir_of
 from ime import likelihood as lk
+from ime.user_dictionary import SORTS, count_learned, learned_words, restore
 from lexicon.format_stream import iter_entries
 from lexicon.formats import (
     FORMATS,
@@ -73,6 +79,7 @@ IMPORT_MIN_GAIN = 0.1
 TOMBSTONE_LOGP = math.inf
 CLI_BUSY_TIMEOUT_MS = 30_000  # a command waits this long for a running input method's write
 BATCH = 20_000  # entries per staged or merged batch
+LIST_LIMIT = 50  # rows `lexicon learned` shows unless --limit says otherwise
 TOMBSTONE_FORMATS = ("tsv",)  # the formats that can say a word is forgotten
 
 
@@ -89,6 +96,24 @@ def add_lexicon_commands(sub: argparse._SubParsersAction) -> None:
     c = sub.add_parser("forget", help="forget a word (a system word is demoted)")
     c.add_argument("word")
     c.add_argument("--pinyin", help="only this reading, e.g. 'xian zai'")
+    c = sub.add_parser("restore", help="undo a forget: offer a forgotten word again")
+    c.add_argument("word")
+    c.add_argument("--pinyin", help="only this reading, e.g. 'xian zai'")
+    c = sub.add_parser("learned", help="list what was learned: word, pinyin, likelihood, "
+                                       "uses, last use, source")
+    c.add_argument("--sort", choices=SORTS, default="recent",
+                   help="recent: last used first (default); count: most used first; "
+                        "likelihood: highest likelihood now first")
+    c.add_argument("--grep", metavar="TEXT",
+                   help="only words holding TEXT, or whose pinyin holds its letters")
+    c.add_argument("--limit", type=int, default=LIST_LIMIT, metavar="N",
+                   help=f"at most N rows (default {LIST_LIMIT}; 0: all)")
+    c.add_argument("--forgotten", action="store_true",
+                   help="list the forgotten words instead (lexicon restore undoes one)")
+    c.add_argument("--all", action="store_true", dest="every",
+                   help="also entries learning only touched: system words accepted as "
+                        "predicted or demoted, sequences not yet words")
+    c.add_argument("--json", action="store_true", help="a JSON array of objects")
     c = sub.add_parser("info", help="sizes of the system and user lexicons")
     c = sub.add_parser("export", help="write the lexicon in another IME's format")
     c.add_argument("--format", choices=WRITABLE_FORMATS,
@@ -129,6 +154,8 @@ def run_lexicon_command(args) -> int:
 
     if args.lexicon_cmd in ("repair", "reset"):  # never opened as a lexicon: it may be refused
         return _repair(_user_db(args)) if args.lexicon_cmd == "repair" else _reset(_user_db(args))
+    if args.lexicon_cmd == "learned":  # the user lexicon alone, read-only: no engine needed
+        return _learned(args)
     fmt = None
     if args.lexicon_cmd == "import":
         fmt = _format_of(args.file, args.format)
@@ -146,7 +173,7 @@ def run_lexicon_command(args) -> int:
     store.set_busy_timeout(CLI_BUSY_TIMEOUT_MS)
     cache = cache_dir_of(args) or default_cache_dir()
     try:
-        if args.lexicon_cmd in ("forget", "import") and store.read_only is not None:
+        if args.lexicon_cmd in ("forget", "restore", "import") and store.read_only is not None:
             raise UserLexiconError(f"{store.path}: cannot write ({store.read_only})",
                                    "read-only")
         if args.lexicon_cmd == "forget":
@@ -158,6 +185,15 @@ def run_lexicon_command(args) -> int:
                 print(f"{args.word}: not in the system or user lexicon; nothing to forget")
                 return 1
             print(f"forgot {args.word} ({n} reading{'s' if n != 1 else ''})")
+            return 0
+        if args.lexicon_cmd == "restore":
+            sylls = parse_pinyin(args.pinyin) if args.pinyin else None
+            n = restore(engine, args.word, sylls)
+            if n == 0:
+                print(f"{args.word}{' (' + ' '.join(sylls) + ')' if sylls else ''}: not "
+                      "forgotten; nothing to restore")
+                return 1
+            print(f"restored {args.word} ({n} reading{'s' if n != 1 else ''})")
             return 0
         if args.lexicon_cmd == "info":
             size = store.path.stat().st_size / 1e6
@@ -176,6 +212,63 @@ def run_lexicon_command(args) -> int:
         raise ValueError(f"unknown lexicon command {args.lexicon_cmd}")
     finally:
         learner.close()
+
+
+# ---- the learned words ---------------------------------------------------------------------------
+
+
+def _width(text: str) -> int:
+    """Columns a terminal gives `text` (Han characters take two)."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _cell(text: str, width: int) -> str:
+    return text + " " * max(width - _width(text), 0)
+
+
+def _learned(args) -> int:
+    if args.limit < 0:
+        raise CliError(f"--limit {args.limit}: give 0 (all) or more rows")
+    grep = args.grep
+    if grep is not None and not grep.strip():
+        raise CliError("--grep needs some text (a word, part of one, or pinyin letters)")
+    if args.forgotten and args.every:
+        raise CliError("--forgotten and --all cannot be given together")
+    path = _user_db(args)
+    if not path.exists():
+        if getattr(args, "user_db", None):
+            raise CliError(f"--user-db {path}: no such file")
+        print(f"no learned words (no user lexicon yet: {path})")
+        return 0
+    store = UserLexicon(path, read_only=True)
+    try:
+        limit = args.limit or None
+        rows = learned_words(store, args.sort, grep, limit, args.forgotten, args.every)
+        total = (len(rows) if limit is None or len(rows) < limit
+                 else count_learned(store, grep, args.forgotten, args.every))
+    finally:
+        store.close()
+    if args.json:
+        json.dump([{"word": r.word, "pinyin": r.pinyin, "likelihood": round(r.likelihood, 6),
+                    "uses": r.uses, "last_tick": r.last_tick, "ticks_ago": r.ticks_ago,
+                    "source": r.source, "forgotten": r.forgotten} for r in rows],
+                  sys.stdout, ensure_ascii=False, indent=1)
+        print()
+        return 0
+    what = "forgotten" if args.forgotten else "learned"
+    if not rows:
+        print(f"no {what} words" + (f" matching {grep!r}" if grep else ""))
+        return 0
+    table = [("word", "pinyin", "likelihood", "uses", "last use", "source")]
+    table += [(r.word, r.pinyin, f"{r.likelihood:.3f}", str(r.uses),
+               "now" if r.ticks_ago == 0 else f"{r.ticks_ago} commits ago", r.source)
+              for r in rows]
+    widths = [max(_width(row[i]) for row in table) for i in range(len(table[0]))]
+    for row in table:
+        print("  ".join(_cell(v, w) for v, w in zip(row, widths)).rstrip())
+    if total > len(rows):
+        print(f"({len(rows)} of {total} {what} words; --limit 0 lists all)")
+    return 0
 
 
 # ---- repair and reset --------------------------------------------------------------------------

@@ -579,3 +579,84 @@ def test_a_read_only_user_db_is_read_but_never_written(
         assert _snapshot(user_db.parent) == before
     finally:
         subprocess.run(undo, check=True)
+
+
+# ---- lexicon learned / restore -------------------------------------------------------------
+
+
+def _some_learned(user_db: Path) -> None:
+    store = UserLexicon(user_db)
+    store.put_many([
+        UserEntry(NEW_WORD, ("ce", "shi", "ci", "tiao"), 0.8, 0.0, 3, 5, False, "learned"),
+        UserEntry("此条", ("ci", "tiao"), 0.7, 0.5, 1, 9, False, "import"),
+        UserEntry("测试", ("ce", "shi"), 0.55, 0.5, 0, 8, False, "system"),  # confirmed only
+        UserEntry("再", ("zai",), 0.0, 0.5, 2, 7, True, "system"),  # forgotten
+    ])
+    store.set_tick(10)
+    store.close()
+
+
+def test_learned_lists_sorts_filters_and_writes_json(cache_dir: Path, user_db: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    _some_learned(user_db)
+    assert run(cache_dir, user_db, "learned") == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["word", "pinyin", "likelihood", "uses", "last", "use", "source"]
+    assert [ln.split()[0] for ln in lines[1:]] == ["此条", NEW_WORD]  # most recent first
+    assert lines[1].split()[-1] == "imported" and lines[2].split()[-1] == "learned"
+    assert "1 commits ago" in lines[1] and "5 commits ago" in lines[2]
+    assert run(cache_dir, user_db, "learned", "--sort", "count", "--json") == 0
+    got = json.loads(capsys.readouterr().out)
+    assert [r["word"] for r in got] == [NEW_WORD, "此条"]
+    assert got[0] == {"word": NEW_WORD, "pinyin": "ce shi ci tiao", "uses": 3, "last_tick": 5,
+                      "ticks_ago": 5, "source": "learned", "forgotten": False,
+                      "likelihood": pytest.approx(lk.decay(0.8, 0.0, 5), abs=1e-6)}
+    assert run(cache_dir, user_db, "learned", "--grep", "ceshi", "--all", "--json") == 0
+    assert [r["word"] for r in json.loads(capsys.readouterr().out)] == ["测试", NEW_WORD]
+    assert run(cache_dir, user_db, "learned", "--forgotten", "--json") == 0
+    assert [(r["word"], r["forgotten"]) for r in json.loads(capsys.readouterr().out)] \
+        == [("再", True)]
+    assert run(cache_dir, user_db, "learned", "--limit", "1") == 0
+    assert "(1 of 2 learned words; --limit 0 lists all)" in capsys.readouterr().out
+    assert run(cache_dir, user_db, "learned", "--grep", "没有") == 0
+    assert "no learned words matching" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--limit", "-2"], "--limit -2: give 0 (all) or more rows"),
+    (["--grep", " "], "--grep needs some text"),
+    (["--forgotten", "--all"], "cannot be given together"),
+    (["--sort", "alphabetical"], "invalid choice: 'alphabetical'"),
+    (["--limit", "many"], "invalid int value: 'many'"),
+])
+def test_learned_refuses_bad_options_in_one_sentence(cache_dir: Path, user_db: Path,
+                                                     argv: list[str], message: str,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    _some_learned(user_db)
+    try:
+        code = run(cache_dir, user_db, "learned", *argv)
+    except SystemExit as e:  # argparse's own errors
+        code = e.code
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and "Traceback" not in err
+
+
+def test_learned_on_a_missing_user_db(cache_dir: Path, tmp_path: Path,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    missing = tmp_path / "none" / "user.db"
+    assert run(cache_dir, missing, "learned") == 2
+    assert "no such file" in capsys.readouterr().err and not missing.exists()
+    assert main.main(["--cache-dir", str(cache_dir), "lexicon", "learned"]) == 0  # default
+    assert "no learned words" in capsys.readouterr().out
+
+
+def test_restore_undoes_forget(cache_dir: Path, user_db: Path,
+                               capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(cache_dir, user_db, "forget", "现在") == 0
+    assert "现在" not in _offered(cache_dir, user_db, "xianzai")
+    assert run(cache_dir, user_db, "restore", "现在", "--pinyin", "xian'zai") == 0
+    assert "restored 现在 (1 reading)" in capsys.readouterr().out
+    assert "现在" in _offered(cache_dir, user_db, "xianzai")
+    assert run(cache_dir, user_db, "restore", "现在") == 1
+    assert "not forgotten; nothing to restore" in capsys.readouterr().out
+    assert run(cache_dir, user_db, "restore", "现在", "--pinyin", "xian zia") == 2
