@@ -4,7 +4,8 @@ The editor shows the composition inline, underlined at the cursor (a QInputMetho
 preedit, as a system input method would send it); the candidate window follows the text
 cursor. The status bar shows the mode (中/英) and the last keystroke's latency; the Input
 menu toggles Chinese mode, learning, the neural LM, typing-log recording (off unless the
-config turns it on) and the candidate layout.
+config turns it on) and the candidate layout, and opens the Learned words dialog (search,
+forget, restore: ui/learned_dialog.py).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from ime.config import ConfigError, data_dir, update_config_file
 from ime.engine import Engine, lm_available
 from ui.bridge import ImeBridge
 from ui.candidate_window import CandidateWindow, cjk_font
+from ui.learned_dialog import LearnedWordsDialog
 
 __all__ = ["PadEditor", "TypingPad", "default_log_path"]
 
@@ -91,6 +93,7 @@ class TypingPad(QMainWindow):
         self.bridge.latency_ms.connect(self._show_latency)
         self.bridge.forgotten.connect(self._show_forgotten)
         self.bridge.notice.connect(self._show_notice)
+        self.learned_dialog: LearnedWordsDialog | None = None
         self._build_status_bar()
         self._build_menus()
         self.set_recording(engine.config.recording)
@@ -178,6 +181,24 @@ class TypingPad(QMainWindow):
         menu.addSeparator()
         self.vertical_action = self._toggle(menu, "&Vertical candidate list",
                                             cfg.layout == "vertical", self.set_vertical)
+        menu.addSeparator()
+        self.learned_action = QAction("Learned &words…", self)
+        self.learned_action.setStatusTip("Search, forget and restore the words learned")
+        self.learned_action.setEnabled(self.engine.learner is not None)
+        self.learned_action.triggered.connect(self.show_learned_words)
+        menu.addAction(self.learned_action)
+
+    def show_learned_words(self) -> LearnedWordsDialog:
+        """Open (or bring up) the Learned words dialog; a word forgotten or restored there
+        decodes the composition again."""
+        if self.learned_dialog is None:
+            self.learned_dialog = LearnedWordsDialog(self.engine, self)
+            self.learned_dialog.changed.connect(self.bridge.refresh)
+        else:
+            self.learned_dialog.reload()
+        self.learned_dialog.show()
+        self.learned_dialog.raise_()
+        return self.learned_dialog
 
     # ---- settings -------------------------------------------------------------------------
 
