@@ -26,8 +26,8 @@ application. Shift pressed and released with no key between toggles Chinese/Engl
 composition in progress is committed as typed, as other pinyin IMEs do). Ctrl, Alt and Super
 chords pass. In English mode every key passes. A purpose that asks for privacy (a password
 or PIN field: `private=True`) gets plain letters: nothing is composed, learned or recorded;
-a field that asks not to be learned from (`incognito=True`: IBus's PRIVATE hint, a private
-browsing window) composes as usual, and nothing is learned or recorded.
+a field whose application asks for no typing history (`incognito=True`: IBus's PRIVATE
+hint) composes as usual, and nothing is learned or recorded.
 
 What is learned (ime/context.py): commits from candidates; never letters committed as typed
 (Enter, the RAW candidate). A BackSpace right after a commit, with no key composed between,

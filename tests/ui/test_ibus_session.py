@@ -290,7 +290,7 @@ def test_a_field_with_the_private_hint_composes_and_nothing_is_learned(make_engi
         while r.session.composing:
             r.press("space")
 
-    r.session.set_content_type(0, PRIVATE_HINT)  # e.g. a private browsing window's field
+    r.session.set_content_type(0, PRIVATE_HINT)  # "keep no typing history of this field"
     pick_second("xianzai")
     assert r.client.committed and store.entries(include_deleted=True) == before
     keys = [kw for ev, kw in r.traced if ev == "key"]

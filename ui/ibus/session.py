@@ -49,8 +49,8 @@ Rect = tuple[int, int, int, int]  # x, y, width, height in root-window coordinat
 
 # IBus.InputPurpose: PASSWORD = 8, PIN = 9 (what GTK and Qt report for such fields)
 PRIVATE_PURPOSES = frozenset({8, 9})
-# IBus.InputHints.PRIVATE (IBus 1.5.26; GTK's GTK_INPUT_HINT_PRIVATE, a private browsing
-# window): "do not update personalized data": composed as usual, nothing learned or recorded
+# IBus.InputHints.PRIVATE (IBus 1.5.26, as GTK's GTK_INPUT_HINT_PRIVATE): the application
+# asks the input method not to update personalized data: composed, nothing learned or recorded
 PRIVATE_HINT = 1 << 11
 BUTTON_RIGHT = 3  # IBus's candidate_clicked button for a right-click: forget
 
