@@ -200,3 +200,18 @@ def test_the_lm_switch_reports_a_model_that_fails_to_load(qtbot, pad: TypingPad,
     assert not pad.engine.config.lm and not pad.lm_action.isChecked()
     assert not pad.lm_action.isEnabled()
     assert "could not be loaded" in pad.statusBar().currentMessage()
+
+
+def test_backspace_right_after_a_commit_deletes_it_unlearned(qtbot, pad: TypingPad) -> None:
+    store = pad.engine.learner.store
+    before = store.entries(include_deleted=True)
+    qtbot.keyClicks(pad.editor, "xianzai")
+    word = pad.candidate_window.state.candidates[1].text
+    qtbot.keyClick(pad.editor, Qt.Key.Key_2)
+    while pad.bridge.composing:
+        qtbot.keyClick(pad.editor, Qt.Key.Key_Space)
+    text = pad.editor.toPlainText()
+    assert text.startswith(word) and store.entries(include_deleted=True) != before
+    qtbot.keyClick(pad.editor, Qt.Key.Key_Backspace)
+    assert pad.editor.toPlainText() == text[:-1]  # the editor deleted a character
+    assert store.entries(include_deleted=True) == before  # and nothing was learned
