@@ -23,15 +23,25 @@ __all__ = ["simulate_record", "replay", "plot_replay", "save_figure", "VISIBLE"]
 VISIBLE = 10  # candidates the simulated user looks through (two pages of five)
 
 
-def simulate_record(ctx: InputContext, rec: LogRecord) -> RecordResult:
+def simulate_record(ctx: InputContext, rec: LogRecord, at_once: bool = False,
+                    inspect: Callable[[InputContext], None] | None = None) -> RecordResult:
+    """One record: typed letter by letter (each keystroke timed), or with `at_once` all its
+    keys in one call (the same candidates, since typing is incremental, tests/ime check
+    that, and the same picks and commit events: no keystroke latencies). `inspect(ctx)` is
+    called once the keys are typed, before the first pick."""
     t_record = time.perf_counter()
     ctx.cancel()
     ctx.set_context(rec.context)
     latencies: list[float] = []
-    for ch in rec.keys:
-        t0 = time.perf_counter()
-        ctx.type(ch)
-        latencies.append((time.perf_counter() - t0) * 1000)
+    if at_once:
+        ctx.type(rec.keys)
+    else:
+        for ch in rec.keys:
+            t0 = time.perf_counter()
+            ctx.type(ch)
+            latencies.append((time.perf_counter() - t0) * 1000)
+    if inspect is not None:
+        inspect(ctx)
     sentences = [s.text for s in ctx.sentences]
     top1 = sentences[0] if sentences else ""
     result = RecordResult(rec.text, rec.keys, top1, hits_at(sentences, rec.text),
@@ -70,11 +80,12 @@ def simulate_record(ctx: InputContext, rec: LogRecord) -> RecordResult:
 
 
 def replay(engine: Engine, records: Sequence[LogRecord], window: int = 200,
-           progress: Callable[[int], None] | None = None) -> tuple[list[RecordResult], dict]:
+           progress: Callable[[int], None] | None = None, at_once: bool = False
+           ) -> tuple[list[RecordResult], dict]:
     ctx = engine.new_context()
     results: list[RecordResult] = []
     for rec in records:
-        results.append(simulate_record(ctx, rec))
+        results.append(simulate_record(ctx, rec, at_once))
         if progress is not None:
             progress(1)
     summary = summarize(results, window, learn=engine.config.learning,

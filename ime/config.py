@@ -47,6 +47,10 @@ class Config:
     fuzzy: frozenset[str] = field(default_factory=frozenset)  # e.g. {"z/zh", "an/ang"}
     typos: bool = True  # correct gn→ng and transposed letters, with a penalty
     learning: bool = True  # the online learner adapts to what the user commits
+    # entries (learned words, promoted or demoted system words) the learner may add to the
+    # user lexicon in one session, i.e. while one engine runs (0–1,000,000): junk from one
+    # odd day stays bounded; entries already there keep learning past it
+    learn_session_cap: int = 2000
     lm: bool = True  # rank with the neural LM when its weights and torch are present
     # where the neural LM ranks: "rerank" the decoder's n-best afterwards, or "search" inside
     # the decoder's beam (each hypothesis scored after the committed text: slower, and with
@@ -128,6 +132,7 @@ SCHEMA: dict[str, Setting] = {
     "fuzzy": Setting("pairs", choices=tuple(FUZZY_PAIRS)),
     "typos": _BOOL,
     "learning": _BOOL,
+    "learn_session_cap": Setting("int", 0, 1_000_000),
     "lm": _BOOL,
     "lm_mode": Setting("choice", choices=("search", "rerank")),
     "device": Setting("choice", choices=("auto", "cpu", "cuda")),

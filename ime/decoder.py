@@ -7,8 +7,14 @@ over (abbreviation, fuzzy, typo, incomplete) and the learner's adjustment. The l
 model is seen through `WordLM` only: each hypothesis carries the model's opaque state after
 its words (a bigram's is the last word), a word extends all the hypotheses at its start node
 in one call, and a node keeps at most `per_history` hypotheses per state, so that the final
-node holds many distinct sentences. A trigram, a user history bigram or a neural model plug
-in by implementing the same three members.
+node holds many distinct sentences. A trigram or a neural model plug in by implementing the
+same three members.
+
+The user's history bigram (`ime.history`, the pairs of words the user committed) adds its
+bonus to a word after the previous word's text: the word before it on the path, or, at the
+first node, the committed text's last word. So a decode starts from a `Start`: the word
+LM's state and the end of the text before (`Engine.start_state`, `Decoder.after`). One dict
+look-up per lattice word; only the words with pairs look at their hypotheses' previous words.
 
 Incremental: the hypotheses at node j depend only on the words ending at or before j, which
 depend only on the keys `segmentor.reusable_nodes` keeps, so a keystroke that appends keys
@@ -24,7 +30,10 @@ from typing import Protocol
 from ime.lattice import Lattice, LatticeWord
 from ime.segmentor import reusable_nodes
 
-__all__ = ["WordLM", "Hyp", "Sentence", "Decoder", "DecodeState", "Neural", "NeuralScorer"]
+__all__ = ["WordLM", "Hyp", "Sentence", "Decoder", "DecodeState", "Neural", "NeuralScorer",
+           "Start", "History", "BEFORE_CHARS"]
+
+BEFORE_CHARS = 8  # characters of the text before that a Start keeps (history bigram)
 
 
 class WordLM(Protocol):
@@ -43,6 +52,33 @@ class WordLM(Protocol):
         (its index in `states`, log P(word | state), the state after the word). A model may
         extend only some (the best first), e.g. where all would score alike."""
         ...
+
+
+class History(Protocol):
+    """The user's history bigram as the decoder sees it (ime.history.HistoryBigram)."""
+
+    bonus: dict[str, dict[str, float]]  # word → {previous word: nats}
+
+    def __bool__(self) -> bool: ...
+
+    def after(self, before: str, word: str) -> float:
+        """The bonus of `word` right after the text `before` (its final previous word)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Start:
+    """Where a decode starts: the word LM's state after the text before, and that text's
+    last BEFORE_CHARS characters (the history bigram's previous word at the first node)."""
+
+    state: Hashable
+    before: str = ""
+
+
+def _unwrap(start: Hashable | None, bos: Hashable) -> tuple[Hashable, str]:
+    if isinstance(start, Start):
+        return start.state, start.before
+    return (bos if start is None else start), ""
 
 
 class NeuralScorer(Protocol):
@@ -107,6 +143,7 @@ class DecodeState:
     hyps: tuple[tuple[Hyp, ...], ...]
     states: tuple[tuple[Hashable, ...], ...]
     neural: Neural | None = None
+    before: str = ""  # the Start's text before
 
 
 class Decoder:
@@ -122,61 +159,77 @@ class Decoder:
         self.per_history = per_history
         self.nbest = nbest
         self.nodes_decoded = 0  # lattice nodes extended so far (what a keystroke costs)
+        self.history: History | None = None  # the user's history bigram (the learner's)
 
     def decode(self, lattice: Lattice, start: Hashable | None = None,
                previous: DecodeState | None = None, neural: Neural | None = None
                ) -> tuple[list[Sentence], DecodeState]:
-        """The n-best sentences over `lattice` from LM state `start` (None: a clause start),
-        reusing the nodes of `previous` that the keys still share; with `neural`, the
-        neural LM ranks inside the beam."""
+        """The n-best sentences over `lattice` from `start` (a Start, an LM state, or None: a
+        clause start), reusing the nodes of `previous` that the keys still share; with
+        `neural`, the neural LM ranks inside the beam."""
         keys = lattice.graph.keys
         n = len(keys)
-        h0 = self.lm.bos if start is None else start
+        h0, before = _unwrap(start, self.lm.bos)
         hyps: list[tuple[Hyp, ...]] = [(Hyp(0.0, None, None, h0),)]
         states: list[tuple[Hashable, ...]] = [(h0,)]
-        if previous is not None and previous.start == h0 and previous.hyps \
-                and _same_neural(previous.neural, neural):
+        if previous is not None and previous.start == h0 and previous.before == before \
+                and previous.hyps and _same_neural(previous.neural, neural):
             keep = reusable_nodes(previous.keys, keys)
             if keep > 1:
                 hyps, states = list(previous.hyps[:keep]), list(previous.states[:keep])
         self.nodes_decoded += n + 1 - len(hyps)
         for j in range(len(hyps), n + 1):
             node = self._extend(lattice.words_to[j], hyps, states,
-                                self.final_beam if j == n else self.beam, neural)
+                                self.final_beam if j == n else self.beam, neural, before)
             hyps.append(node)
             states.append(tuple(h.state for h in node))
-        state = DecodeState(keys, h0, tuple(hyps), tuple(states), neural)
+        state = DecodeState(keys, h0, tuple(hyps), tuple(states), neural, before)
         return self._sentences(hyps[n] if n < len(hyps) else ()), state
 
     def word_score(self, w: LatticeWord, start: Hashable | None = None) -> float:
         """The score of a one-word sentence, as `decode` would give it."""
-        h = self.lm.bos if start is None else start
+        h, before = _unwrap(start, self.lm.bos)
         lp = next(iter(self.lm.extend((h,), w)))[1]
-        return w.emission + (self.word_penalty if w.exact else 0.0) + lp
+        bonus = self.history.after(before, w.text) if self.history else 0.0
+        return w.emission + (self.word_penalty if w.exact else 0.0) + lp + bonus
 
     def after(self, words: Iterable[LatticeWord], start: Hashable | None = None) -> Hashable:
-        """The LM state after `words` (the pieces a user picked), from `start`."""
-        h = self.lm.bos if start is None else start
+        """Where a decode after `words` (the pieces a user picked) starts, from `start`: a
+        Start (None or a Start given), or the LM state alone (an LM state given)."""
+        h, before = _unwrap(start, self.lm.bos)
         for w in words:
             h = next(iter(self.lm.extend((h,), w)))[2]
-        return h
+            before += w.text
+        if start is not None and not isinstance(start, Start):
+            return h
+        return Start(h, before[-BEFORE_CHARS:])
 
     def _extend(self, incoming: tuple[LatticeWord, ...], hyps: list[tuple[Hyp, ...]],
-                states: list[tuple[Hashable, ...]], beam: int, neural: Neural | None = None
-                ) -> tuple[Hyp, ...]:
+                states: list[tuple[Hashable, ...]], beam: int, neural: Neural | None = None,
+                before: str = "") -> tuple[Hyp, ...]:
         """The best hypotheses ending at one node, at most `per_history` per LM state."""
         extend = self.lm.extend
         bos = self.lm.bos
         wp = self.word_penalty
+        history = self.history
+        pairs = history.bonus if history else None
         scored: list[tuple[float, LatticeWord, Hyp, Hashable]] = []
         for w in incoming:
             prevs = hyps[w.start]
             if not prevs:
                 continue
             em = w.emission + (wp if w.exact else 0.0)
-            for i, lp, st in extend(states[w.start], w):
+            row = pairs.get(w.text) if pairs else None
+            if row is None:
+                for i, lp, st in extend(states[w.start], w):
+                    p = prevs[i]
+                    scored.append((p.base + em + lp, w, p, st))
+                continue
+            for i, lp, st in extend(states[w.start], w):  # a word with history pairs
                 p = prevs[i]
-                scored.append((p.base + em + lp, w, p, st))
+                bonus = (row.get(p.word.text, 0.0) if p.word is not None
+                         else history.after(before, w.text))
+                scored.append((p.base + em + lp + bonus, w, p, st))
         if not scored:
             return ()
         floor = max(x[0] for x in scored) - self.margin

@@ -28,7 +28,7 @@ from typing import Protocol
 from ime.candidates import Candidate, CommitEvent, assemble_candidates
 from ime.config import Config
 from ime.context import InputContext
-from ime.decoder import Decoder, DecodeState, Neural, Sentence
+from ime.decoder import BEFORE_CHARS, Decoder, DecodeState, Neural, Sentence, Start
 from ime.lattice import USER_WORD, Lattice, LatticeBuilder, LatticeWord, UserWords
 from ime.segmentor import Segmentor, SyllableGraph
 from ime.word_lm import word_lm_for
@@ -153,6 +153,9 @@ class Engine:
             lexicon, bigram.unigram, learner.words if learner is not None else None)
         self.word_lm = word_lm_for(bigram, lexicon)
         self.decoder = Decoder(self.word_lm)
+        # the learner's history bigram scores word pairs in the decoder (ime.history)
+        self.decoder.history = getattr(learner, "history", None)
+        self._configure_learner()
         self.generation = 0  # bumped whenever a cached lattice or decoding may be stale
         self.search_lam = SEARCH_LAMBDA
         self.search_width = SEARCH_WIDTH
@@ -221,9 +224,10 @@ class Engine:
 
     # ---- used by InputContext --------------------------------------------------------------
 
-    def start_state(self, text: str) -> Hashable:
-        """The decoder LM's state after committed `text`."""
-        return self.word_lm.start(text)
+    def start_state(self, text: str) -> Start:
+        """Where a decode after committed `text` starts: the decoder LM's state after it,
+        and its end (the history bigram's previous word)."""
+        return Start(self.word_lm.start(text), text[-BEFORE_CHARS:])
 
     def on_commit(self, event: CommitEvent) -> None:
         if self.learner is not None and self.config.learning:
@@ -264,6 +268,10 @@ class Engine:
         self.user_changed()
         return n
 
+    def _configure_learner(self) -> None:
+        if self.learner is not None and hasattr(self.learner, "session_cap"):
+            self.learner.session_cap = self.config.learn_session_cap
+
     def set_config(self, config: Config) -> None:
         """Apply a new config to future keystrokes, dropping every cache it makes stale:
         fuzzy pairs and typos change the syllable graph, hence every lattice span."""
@@ -278,6 +286,7 @@ class Engine:
 
             torch.set_num_threads(config.threads)
         self.config = config
+        self._configure_learner()
         if (config.fuzzy, config.typos) != (old.fuzzy, old.typos):
             self.segmentor = Segmentor(fuzzy=config.fuzzy, typos=config.typos)
             self.lattice_builder.graph_changed()

@@ -30,14 +30,22 @@ from pathlib import Path
 from ime import likelihood as lk
 from ime.candidates import CommitEvent
 from ime.config import data_dir
+from ime.history import MAX_PAIRS, HistoryBigram
 from lexicon.trie import Pattern, SystemLexicon, encode
-from lexicon.user_lexicon import UserEntry, UserLexicon, UserLexiconError, initials_of
+from lexicon.user_lexicon import (
+    HistoryEntry,
+    UserEntry,
+    UserLexicon,
+    UserLexiconError,
+    initials_of,
+)
 from lexicon.words import check_word
 
 __all__ = ["WordLearner", "LearnedWords", "open_learner", "default_user_db",
            "LEARN_BUSY_TIMEOUT_MS"]
 
 Key = tuple[str, tuple[str, ...]]
+Pair = tuple[str, str]  # (previous word, word): a history bigram pair
 REFRESH_TICKS = 500  # the memo's decayed likelihoods are recomputed this often
 # a commit waits at most this long for another writer's lock before learning pauses (an
 # input method must not freeze; a learning transaction holds the lock for milliseconds)
@@ -327,16 +335,34 @@ class WordLearner:
         if store.read_only is not None:
             self.paused = f"{store.path}: {store.read_only}"
         self.words = LearnedWords(store, self._is_system, self._read_failed)
+        self.history = HistoryBigram()  # the decoder's view of the history pairs
         # the last commit learned, the rows it wrote and those rows before it (see undo)
         self._undo: tuple[CommitEvent, list[UserEntry], dict[Key, UserEntry | None]] | None = None
+        # the history pairs the last commit learned wrote, and each before it (see undo)
+        self._undo_pairs: list[tuple[HistoryEntry, HistoryEntry | None]] = []
+        # the committed text of the last commit learned and its last word: the next commit's
+        # first word pairs with it if its context ends with that text
+        self._last: tuple[str, str] | None = None
+        # new entries this session (this learner's life) may add at most (None: no cap);
+        # the engine sets it from the config's `learn_session_cap`
+        self.session_cap: int | None = None
+        self.session_added = 0
         self._tick = store.tick
         self._built_tick = self._tick
-        self.words.refresh(self._tick)
+        self._refresh()
 
     def bind(self, system: SystemLexicon) -> None:
         """Called by the Engine: the system lexicon decides each word's prior."""
         self.system = system
+        self._refresh()
+
+    def _refresh(self) -> None:
+        """Reread the learned words' view and the history pairs (their decay moved on)."""
         self.words.refresh(self._tick)
+        try:
+            self.history.load(self.store.history(MAX_PAIRS), self._tick)
+        except UserLexiconError as e:
+            self.paused = str(e)
 
     def close(self) -> None:
         self.store.close()
@@ -376,17 +402,21 @@ class WordLearner:
             self.paused = str(e)
             return False
 
-    def _write(self, keys: list[Key], fn, advance_tick: bool = True) -> list[UserEntry] | None:
-        """store.update, or None (and `paused` set) if the write failed. While another
-        writer holds the lock (an import: minutes), a retry waits only RETRY_BUSY_MS: one
-        commit waited the whole busy timeout already."""
+    def _write(self, keys: list[Key], fn, advance_tick: bool = True,
+               pairs: list[Pair] | None = None, pair_fn=None) -> list[UserEntry] | None:
+        """store.update (with the history `pairs`: update_with_history), or None (and
+        `paused` set) if the write failed. While another writer holds the lock (an import:
+        minutes), a retry waits only RETRY_BUSY_MS: one commit waited the whole busy timeout
+        already. The pairs written are in `self._pairs_written`."""
+        self._pairs_written: list[HistoryEntry] = []
         if not self._writable():
             return None
         waited = self.store.busy_timeout_ms
         if self._locked:
             self.store.set_busy_timeout(min(RETRY_BUSY_MS, waited))
         try:
-            changed = self.store.update(keys, fn, advance_tick)
+            changed, self._pairs_written = self.store.update_with_history(
+                keys, fn, pairs or (), pair_fn, advance_tick)
         except UserLexiconError as e:
             self.paused = str(e)
             self._locked = e.kind == "locked"
@@ -407,14 +437,23 @@ class WordLearner:
         before: dict[Key, UserEntry | None] = {}
         ops: dict[Key, list[tuple[str, float]]] = defaultdict(list)
         picks = event.picks
+        # the last word of the commit this one directly follows (the history's previous word)
+        first = (self._last[1] if self._last is not None and event.context
+                 and event.context.endswith(self._last[0]) else None)
         if len(picks) == 1 and picks[0].rank == 0:
             for w in picks[0].words:  # accepted as predicted: a small confirmation
                 ops[(w.text, w.syllables)].append(("confirm", lk.ACCEPT_GAIN))
         else:
-            for p in picks:
+            for i, p in enumerate(picks):
                 if p.rank > 0:
-                    ops[(p.text, p.syllables)].append(("gain", lk.selection_gain(len(p.text))))
-                    if len(picks) == 1 and p.deficit > 0 and 2 <= len(p.text) <= 4:
+                    # after a previous word the choice may be the context's: the history pair
+                    # takes it whole, the word's own likelihood a share
+                    after = bool(picks[i - 1].words) if i else first is not None
+                    share = lk.CONTEXT_SHARE if after else 1.0
+                    ops[(p.text, p.syllables)].append(
+                        ("gain", share * lk.selection_gain(len(p.text))))
+                    if len(picks) == 1 and p.deficit > 0 and 2 <= len(p.text) <= 4 \
+                            and not after:
                         ops[(p.text, p.syllables)].append(("overtake", p.deficit))
                     ops[(p.text, p.syllables)].append(("commit", 0.0))
                 else:
@@ -427,21 +466,29 @@ class WordLearner:
                     ops[(event.text, sylls)].append(("commit", 0.0))
             chosen = {(p.text, p.syllables) for p in picks}
             pos = 0
-            for w in event.prediction:  # predicted words the user did not keep lose
+            for j, w in enumerate(event.prediction):  # predicted words the user did not keep
                 span = event.text[pos:pos + len(w.text)]
                 pos += len(w.text)
                 key = (w.text, w.syllables)
                 if span != w.text and key not in chosen and w.word_id != -2:
-                    ops[key].append(("loss", lk.rejection_rate(len(w.text))))
+                    after = j > 0 or first is not None
+                    ops[key].append(("loss", lk.CONTEXT_SHARE if after else 1.0))
         # only words the engine can type reach the user lexicon (letters passed through as
         # typed, punctuation, control characters never do)
         ops = {k: v for k, v in ops.items() if check_word(k[0]) is None and
                (any(eta for _, eta in v) or any(op == "commit" for op, _ in v))}
-        if not ops:
+        committed, rejected, last = self._pairs(event, first)
+        if not ops and not committed and not rejected:
+            self._last = last
             return
+        cap = self.session_cap
+        created = 0
 
         def apply(key: Key, cur: UserEntry | None, tick: int) -> UserEntry | None:
+            nonlocal created
             before[key] = cur
+            if cur is None and cap is not None and self.session_added + created >= cap:
+                return None  # this session added as many entries as it may
             word, sylls = key
             system = self._is_system(word, sylls)
             prior = cur.prior if cur is not None else self._prior(word, sylls)
@@ -455,32 +502,89 @@ class WordLearner:
                 elif op == "overtake":
                     L, touched = lk.overtake(L, eta, system), True
                 elif op == "confirm":
-                    if cur is None and not system:
-                        continue  # a confirmation never creates a word
-                    new = lk.confirm(L, eta)
+                    if cur is None:
+                        continue  # a confirmation never creates an entry
+                    # an accepted prediction says the ranking is right, not that its words
+                    # should win elsewhere: a system word is only brought back to its prior
+                    new = lk.confirm(L, eta, prior if system else lk.ACCEPT_CEILING)
                     touched = touched or new != L
                     L = new
                 elif op == "loss":
                     if cur is None and not system:
                         continue  # nothing learned to lose
-                    L, touched = lk.loss(L, eta), True
+                    rho = eta * lk.rejection_rate(len(word))  # eta: the share (see above)
+                    L = (lk.system_loss(L, len(word), eta) if system else lk.loss(L, rho))
+                    touched = True
                 elif op == "commit":
                     commits += 1
             if not touched:
                 return None
+            created += cur is None
             source = cur.source if cur is not None else (
                 "system" if system else "learned")
             return UserEntry(word, sylls, L, prior, commits, tick, deleted, source)
 
-        changed = self._write(list(ops), apply)
+        pairs_before: dict[Pair, HistoryEntry | None] = {}
+
+        def apply_pair(pair: Pair, cur: HistoryEntry | None, tick: int) -> HistoryEntry | None:
+            pairs_before[pair] = cur
+            s = 0.0 if cur is None else lk.decay(cur.strength, 0.0, tick - cur.last_tick)
+            if pair in committed:
+                return HistoryEntry(pair[0], pair[1], lk.history_gain(s),
+                                    (cur.commits if cur is not None else 0) + 1, tick)
+            if cur is None:
+                return None  # a rejected pair the user never committed: nothing to lose
+            return HistoryEntry(pair[0], pair[1], lk.history_loss(s), cur.commits, tick)
+
+        changed = self._write(list(ops), apply, pairs=list(committed) + list(rejected),
+                              pair_fn=apply_pair)
         if changed is None:
             return
+        self._last = last
+        self.session_added += created
         self._undo = (event, changed, before)
+        self._undo_pairs = [(p, pairs_before[(p.prev, p.word)]) for p in self._pairs_written]
         if self._tick - self._built_tick >= REFRESH_TICKS:
             self._built_tick = self._tick
-            self.words.refresh(self._tick)
+            self._refresh()
+            self._prune_history()
         else:
             self.words.changed(changed, self._tick)
+            for p in self._pairs_written:
+                self.history.set(p, self._tick)
+
+    def _pairs(self, event: CommitEvent, first: str | None
+               ) -> tuple[dict[Pair, None], dict[Pair, None], tuple[str, str] | None]:
+        """The history pairs of a commit: those committed (consecutive words of the picks,
+        and the last commit's last word with the first, if this one follows it directly);
+        those the prediction had that were not committed; and (text, last word) of this
+        commit for the next one."""
+        words: list[str | None] = []
+        for p in event.picks:
+            if p.words:
+                words.extend(w.text if check_word(w.text) is None else None for w in p.words)
+            else:
+                words.append(None)  # letters as typed: no pair across them
+        committed = dict.fromkeys((a, b) for a, b in zip([first] + words, words) if a and b)
+        rejected: dict[Pair, None] = {}
+        predicted = [w.text for w in event.prediction]
+        if predicted and "".join(predicted) != event.text:
+            rejected = dict.fromkeys(
+                (a, b) for a, b in zip([first] + predicted, predicted)
+                if a and b and (a, b) not in committed and check_word(b) is None
+                and check_word(a) is None)
+        last = (event.text, words[-1]) if words and words[-1] else None
+        return committed, rejected, last
+
+    def _prune_history(self) -> None:
+        """Drop the pairs so long unused that even one of strength 1 decayed below the
+        floor (a write; a failure only leaves them for the next time)."""
+        horizon = int(lk.HALF_LIFE * math.log2(1.0 / lk.HISTORY_FLOOR)) + 1
+        if self._tick > horizon and self.store.read_only is None:
+            try:
+                self.store.delete_pairs(before_tick=self._tick - horizon)
+            except UserLexiconError as e:
+                self.paused = str(e)
 
     def undo(self, event: CommitEvent) -> int:
         """Revert what learning `event` wrote, if it is the last commit learned (the user
@@ -491,9 +595,18 @@ class WordLearner:
             return 0
         _, written, before = self._undo
         self._undo = None
+        pairs, self._undo_pairs = self._undo_pairs, []
         store, restored = self.store, []
         try:
             with store.transaction():
+                for p, old_pair in pairs:  # the history pairs too (ime.history)
+                    if store.get_pair(p.prev, p.word) != p:
+                        continue
+                    if old_pair is None:
+                        store.conn.execute("DELETE FROM history WHERE prev = ? AND word = ?",
+                                           (p.prev, p.word))
+                    else:
+                        store.put_pairs_in_transaction([old_pair])
                 for e in written:
                     if store.get(e.word, e.syllables) != e:
                         continue
@@ -508,6 +621,11 @@ class WordLearner:
             self.paused = str(err)
             return 0
         self.words.changed(restored, self._tick)
+        for p, old_pair in pairs:
+            if old_pair is None:
+                self.history.set(HistoryEntry(p.prev, p.word, 0.0, 0, self._tick), self._tick)
+            else:
+                self.history.set(old_pair, self._tick)
         return len(restored)
 
     # ---- forgetting -------------------------------------------------------------------------
@@ -538,4 +656,11 @@ class WordLearner:
         if changed is None:
             return 0
         self.words.changed(changed, self._tick)
+        if syllables is None or not any(e.word == text and not e.deleted
+                                        for e in self.store.of_word(text)):
+            try:  # a word no longer offered under any reading takes its pairs with it
+                self.store.delete_pairs(of_word=text)
+            except UserLexiconError as e:
+                self.paused = str(e)
+            self.history.drop_word(text)
         return len(changed)

@@ -51,11 +51,22 @@ __all__ = [
     "assembly_gain",
     "REJECT_RATE",
     "rejection_rate",
+    "system_loss",
+    "SYSTEM_REJECT_RATE",
+    "SYSTEM_FLOOR",
+    "CONTEXT_SHARE",
     "ACCEPT_GAIN",
     "score_adjustment",
     "likelihood_for",
     "overtake",
     "new_word_logp",
+    "HISTORY_SCALE",
+    "HISTORY_GAIN",
+    "HISTORY_REJECT",
+    "HISTORY_FLOOR",
+    "history_gain",
+    "history_loss",
+    "history_bonus",
 ]
 
 SYSTEM_PRIOR = 0.5  # L0 of a system-lexicon word
@@ -67,7 +78,17 @@ REJECT_RATE = 0.5  # ρ: a rejected prediction loses half its likelihood
 MARGIN = 1.0  # nats by which a word chosen over the prediction then leads it
 TOP_LIKELIHOOD = 0.97  # the delta rule never goes past this
 ACCEPT_GAIN = 0.05  # η for the words of a prediction the user accepted as it was
-ACCEPT_CEILING = 0.65  # confirmations alone never take a word past this likelihood
+ACCEPT_CEILING = 0.65  # confirmations alone never take a new word past this likelihood
+# a system word the user rejected loses this fraction of its likelihood, and never falls
+# below SYSTEM_FLOOR by rejections alone (SCALE · logit 0.3 ≈ −5 nats): its rejection in one
+# context says little about the next, where it may be right (issue 16: the demoted right
+# words were the first cause of the misses learning added over long runs)
+SYSTEM_REJECT_RATE = 0.2
+SYSTEM_FLOOR = 0.3
+# a choice made right after a previous word may be the context's (的 after one word, 地 after
+# another): the history pair takes it whole, the word's own likelihood this share of the gain
+# or loss (1 at a clause start, where no pair can hold it)
+CONTEXT_SHARE = 0.5
 
 
 def gain(likelihood: float, eta: float, ceiling: float = 0.9) -> float:
@@ -89,9 +110,16 @@ def confirm(likelihood: float, eta: float = ACCEPT_GAIN,
     return likelihood + eta * (ceiling - likelihood)
 
 
-def loss(likelihood: float, rho: float = REJECT_RATE) -> float:
-    """Shrink by the fraction `rho`."""
-    return likelihood * (1.0 - rho)
+def loss(likelihood: float, rho: float = REJECT_RATE, floor: float = 0.0) -> float:
+    """Shrink by the fraction `rho`, not below `floor` (nor below where it is)."""
+    return max(likelihood * (1.0 - rho), min(floor, likelihood))
+
+
+def system_loss(likelihood: float, length: int, share: float = 1.0) -> float:
+    """A rejected prediction's loss for a system word: gentle and floored (`share`: the
+    part of it the word takes, CONTEXT_SHARE after a previous word)."""
+    rho = share * min(SYSTEM_REJECT_RATE, rejection_rate(length))
+    return loss(likelihood, rho, SYSTEM_FLOOR)
 
 
 def decay(likelihood: float, prior: float, ticks: float, half_life: float = HALF_LIFE) -> float:
@@ -163,3 +191,32 @@ def new_word_logp(likelihood: float) -> float:
     if likelihood < THRESHOLD:
         return -math.inf
     return NEW_WORD_LOGP
+
+
+# ---- the history bigram (ime.history) ---------------------------------------------------------
+#
+# A pair (previous word, word) the user committed has a strength S ∈ [0, 1] (prior 0):
+#
+#     commit   S' = S + η (1 − S)       the pair was committed (picked or accepted)
+#     reject   S' = S (1 − ρ)           the engine predicted the pair, the user took another
+#     decay    S(t) = S · 2^(−Δt / H)   the words' decay, with their half-life
+#
+# and the decoder adds HISTORY_SCALE · S nats to the word after that previous word.
+
+HISTORY_SCALE = 6.0  # nats of score for a pair of strength 1
+HISTORY_GAIN = 0.5  # η: one commit S = 0.5 (3 nats), two 0.75 (4.5 nats), three 0.875
+HISTORY_REJECT = 0.5  # ρ
+HISTORY_FLOOR = 0.05  # a pair decayed below this is dropped (0.3 nats)
+
+
+def history_gain(strength: float, eta: float = HISTORY_GAIN) -> float:
+    return strength + eta * (1.0 - strength)
+
+
+def history_loss(strength: float, rho: float = HISTORY_REJECT) -> float:
+    return strength * (1.0 - rho)
+
+
+def history_bonus(strength: float) -> float:
+    """Nats added to a word's score right after the pair's previous word."""
+    return HISTORY_SCALE * strength

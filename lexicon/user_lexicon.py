@@ -662,9 +662,13 @@ class UserLexicon:
 
     def put_pairs(self, pairs: Iterable[HistoryEntry]) -> int:
         """Insert or replace history pairs in one transaction."""
-        rows = [(p.prev, p.word, p.strength, p.commits, p.last_tick) for p in pairs]
         with self.transaction():
-            self.conn.executemany(_UPSERT_PAIR, rows)
+            return self.put_pairs_in_transaction(pairs)
+
+    def put_pairs_in_transaction(self, pairs: Iterable[HistoryEntry]) -> int:
+        """Insert or replace history pairs inside a transaction the caller holds."""
+        rows = [(p.prev, p.word, p.strength, p.commits, p.last_tick) for p in pairs]
+        self.conn.executemany(_UPSERT_PAIR, rows)
         return len(rows)
 
     def put_many(self, entries: Iterable[UserEntry]) -> int:
