@@ -19,8 +19,11 @@ reading, so that the forgetting moves with the dictionary. Only our tsv (v2) can
 (`word TAB pinyin TAB forgotten`); the other writers leave tombstones out, which is all a
 RIME or libime file can do (the exporting command says how many were left out).
 
-Readers parse the whole file before returning; a bad or truncated file raises `FormatError`
-naming the file and the line (text formats) or byte offset (scel). Every word must pass
+`iter_entries` reads a text format (rime, libime, tsv) a line at a time, so memory stays one
+line's worth whatever the file size (RIME: two passes, as its counts are normalised by the
+file's total); `read_entries` is the list of the same entries, so a file that is bad
+anywhere fails as a whole. A bad or truncated file raises `FormatError` naming the file and
+the line (text formats) or byte offset (scel), for the first fault in file order. Every word must pass
 `lexicon.words.check_word` (Han characters only: no control, format, private-use or
 surrogate characters, no Latin text); with a `skipped` list a word that fails is left out
 and listed there with its line instead. Pinyin is normalised
@@ -35,7 +38,7 @@ import os
 import re
 import struct
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -57,6 +60,7 @@ __all__ = [
     "TSV_HEADERS",
     "TSV_FORGOTTEN",
     "read_entries",
+    "iter_entries",
     "write_entries",
     "read_scel_info",
     "guess_format",
@@ -128,9 +132,9 @@ def _float(text: str, what: str) -> float:
 
 # ---- registry -----------------------------------------------------------------------------------
 
-# (path, skipped) → entries; with a `skipped` list, a bad entry is noted there (file and
-# line/offset) and left out instead of failing the file
-Reader = Callable[[Path, "list[str] | None"], list[FormatEntry]]
+# (path, skipped) → entries in file order, read as they are asked for; with a `skipped`
+# list, a bad entry is noted there (file and line/offset) and left out instead of failing
+Reader = Callable[[Path, "list[str] | None"], Iterable[FormatEntry]]
 Writer = Callable[[Iterable[FormatEntry], TextIO, Path], int]
 _READERS: dict[str, Reader] = {}
 _WRITERS: dict[str, Writer] = {}
@@ -163,13 +167,20 @@ def read_entries(path: Path, fmt: str, skipped: list[str] | None = None) -> list
     inventory, a word and reading of different lengths) are left out and described there;
     a file that is broken as a whole (truncated, wrong header) still raises.
     """
+    return list(iter_entries(path, fmt, skipped))
+
+
+def iter_entries(path: Path, fmt: str, skipped: list[str] | None = None
+                 ) -> Iterator[FormatEntry]:
+    """The entries of `read_entries`, one at a time: a text file is read line by line (an
+    error comes when its line is reached, after the entries before it)."""
     _check_format(fmt, _READERS)
     path = Path(path)
     if path.is_dir():
         raise FormatError(f"{path}: is a directory, not a dictionary file")
     if path.exists() and not path.is_file():  # a FIFO or a device would block or never end
         raise FormatError(f"{path}: not a regular file (a pipe, socket or device)")
-    return _READERS[fmt](path, skipped)
+    yield from _READERS[fmt](path, skipped)
 
 
 def write_entries(entries: Iterable[FormatEntry], path: Path, fmt: str,
@@ -241,28 +252,35 @@ def guess_format(path: Path) -> str | None:
 # ---- text formats: shared line loop -------------------------------------------------------------
 
 
-def _text_lines(path: Path) -> list[str]:
-    """The file's lines as text; a byte that is not UTF-8 is an error on its line."""
+def _lines(path: Path, start: int = 1) -> Iterator[tuple[int, str]]:
+    """(line number, text) from line `start` on, one at a time: split at \\n only (as editors
+    number lines), trailing \\r stripped, a BOM dropped; a line that is not UTF-8 raises
+    FormatError with its line and byte offset."""
     try:
-        data = path.read_bytes()
+        f = open(path, "rb")
     except OSError as e:
         raise FormatError(f"{path}: cannot read ({e.strerror})") from None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        line = data[: e.start].count(b"\n") + 1
-        raise FormatError(f"{path}: line {line}: not UTF-8 text (byte offset {e.start})") from None
-    lines = [ln.rstrip("\r") for ln in text.split("\n")]  # \n only: as editors number lines
-    if lines and lines[-1] == "":
-        lines.pop()
-    return lines
+    with f:
+        offset = 0
+        for n, raw in enumerate(f, 1):
+            at = offset
+            offset += len(raw)
+            if n == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                raw, at = raw[3:], at + 3
+            if n < start:
+                continue
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as e:
+                raise FormatError(f"{path}: line {n}: not UTF-8 text (byte offset "
+                                  f"{at + e.start})") from None
+            yield n, text.rstrip("\n").rstrip("\r")
 
 
-def _parse_lines(path: Path, lines: list[str], first: int,
-                 parse: Callable[[str], T | None], skipped: list[str] | None = None) -> list[T]:
-    """Apply `parse` to each line (numbered from `first`); its errors gain file and line."""
-    out: list[T] = []
-    for n, line in enumerate(lines, start=first):
+def _parsed(path: Path, lines: Iterable[tuple[int, str]], parse: Callable[[str], T | None],
+            skipped: list[str] | None = None) -> Iterator[T]:
+    """Apply `parse` to each numbered line; its errors gain file and line."""
+    for n, line in lines:
         try:
             e = parse(line)
         except ValueError as err:
@@ -271,8 +289,7 @@ def _parse_lines(path: Path, lines: list[str], first: int,
             skipped.append(f"{path}: line {n}: {err}")
             continue
         if e is not None:
-            out.append(e)
-    return out
+            yield e
 
 
 # ---- RIME dict.yaml -----------------------------------------------------------------------------
@@ -287,25 +304,35 @@ class _RimeLine:
     share: float | None  # an `N%` weight (RIME: a share of a character's readings) as N / 100
 
 
-@_reader("rime")
-def _read_rime(path: Path, skipped: list[str] | None = None) -> list[FormatEntry]:
-    lines = _text_lines(path)
+def _rime_header(path: Path) -> tuple[dict[str, int], int]:
+    """The column of each field and the first body line (1-based), from the YAML header
+    (`---` ... `...`, after blank and comment lines) if the file has one."""
     columns = ["text", "code", "weight"]
-    body = 0
-    first = next((i for i, ln in enumerate(lines) if ln.strip() and not ln.startswith("#")), None)
-    if first is not None and lines[first].strip() == "---":
-        end = next((i for i in range(first + 1, len(lines)) if lines[i].rstrip() == "..."), None)
-        if end is None:
-            raise FormatError(f"{path}: line {len(lines)}: YAML header opened by '---' on line "
-                              f"{first + 1} is never closed by '...'")
-        for i in range(first + 1, end):
-            m = _RIME_COLUMNS.match(lines[i].strip())
-            if m:
-                columns = [c.strip().strip("'\"") for c in m.group(1).split(",")]
-        if "text" not in columns or "code" not in columns:
-            raise FormatError(f"{path}: line {first + 1}: columns {columns} lack text or code")
-        body = end + 1
-    col = {name: i for i, name in enumerate(columns)}
+    lines = _lines(path)
+    for n, line in lines:
+        if not line.strip() or line.startswith("#"):
+            continue
+        if line.strip() != "---":
+            break
+        last = n
+        for last, inner in lines:
+            if inner.rstrip() == "...":
+                if "text" not in columns or "code" not in columns:
+                    raise FormatError(f"{path}: line {n}: columns {columns} lack text or code")
+                return {name: i for i, name in enumerate(columns)}, last + 1
+            match = _RIME_COLUMNS.match(inner.strip())
+            if match:
+                columns = [c.strip().strip("'\"") for c in match.group(1).split(",")]
+        raise FormatError(f"{path}: line {last}: YAML header opened by '---' on line {n} is "
+                          "never closed by '...'")
+    return {name: i for i, name in enumerate(columns)}, 1
+
+
+@_reader("rime")
+def _read_rime(path: Path, skipped: list[str] | None = None) -> Iterator[FormatEntry]:
+    """Two passes over the file: the first checks every line and sums the counts (each count
+    is normalised by the file's total), the second yields the entries."""
+    col, body = _rime_header(path)
 
     def parse(line: str) -> _RimeLine | None:
         if not line.strip() or line.startswith("#"):
@@ -329,19 +356,20 @@ def _read_rime(path: Path, skipped: list[str] | None = None) -> list[FormatEntry
                 raise _LineError(f"weight {raw!r} is negative")
         return _RimeLine(_entry(text, code, 0.0), count, share)
 
-    rows = _parse_lines(path, lines[body:], body + 1, parse, skipped)
-    # the counts of the whole file normalise each other
-    total = sum(max(r.count, RIME_ZERO_WEIGHT) for r in rows if r.count is not None)
-    out = []
-    for r in rows:
+    # first pass: every line checked, the counts of the whole file summed
+    total = 0.0
+    for r in _parsed(path, _lines(path, body), parse, skipped):
+        if r.count is not None:
+            total += max(r.count, RIME_ZERO_WEIGHT)
+    # second pass: the lines the first kept (a bad one fails again: already reported)
+    for r in _parsed(path, _lines(path, body), parse, []):
         if r.count is not None:
             logp = math.log(max(r.count, RIME_ZERO_WEIGHT) / total)
         elif r.share is not None:
             logp = DEFAULT_LOGP + math.log(min(r.share, 1.0))
         else:
             logp = DEFAULT_LOGP
-        out.append(replace(r.entry, logp=logp))
-    return out
+        yield replace(r.entry, logp=logp)
 
 
 def _rime_name(path: Path) -> str:
@@ -421,18 +449,20 @@ def _quote_libime(word: str) -> str:
     return f'"{escaped}"'
 
 
-@_reader("libime")
-def _read_libime(path: Path, skipped: list[str] | None = None) -> list[FormatEntry]:
-    def parse(line: str) -> FormatEntry | None:
-        if not line.strip() or line.lstrip().startswith("#"):
-            return None
-        fields = _split_libime(line)
-        if len(fields) not in (2, 3):
-            raise _LineError(f"expected 'word pin'yin [weight]', got {len(fields)} fields")
-        score = _float(fields[2], "weight") if len(fields) == 3 else 0.0
-        return _entry(fields[0], fields[1], DEFAULT_LOGP + score * LN10)
+def _libime_line(line: str) -> FormatEntry | None:
+    """One line of a libime file: an entry, or None (blank, comment)."""
+    if not line.strip() or line.lstrip().startswith("#"):
+        return None
+    fields = _split_libime(line)
+    if len(fields) not in (2, 3):
+        raise _LineError(f"expected 'word pin'yin [weight]', got {len(fields)} fields")
+    score = _float(fields[2], "weight") if len(fields) == 3 else 0.0
+    return _entry(fields[0], fields[1], DEFAULT_LOGP + score * LN10)
 
-    return _parse_lines(path, _text_lines(path), 1, parse, skipped)
+
+@_reader("libime")
+def _read_libime(path: Path, skipped: list[str] | None = None) -> Iterator[FormatEntry]:
+    return _parsed(path, _lines(path), _libime_line, skipped)
 
 
 def libime_weight(logp: float) -> float:
@@ -456,11 +486,12 @@ def _write_libime(entries: Iterable[FormatEntry], f: TextIO, path: Path) -> int:
 
 
 @_reader("tsv")
-def _read_tsv(path: Path, skipped: list[str] | None = None) -> list[FormatEntry]:
-    lines = _text_lines(path)
-    if not lines or lines[0].strip() not in TSV_HEADERS:
-        raise _tsv_header_error(path, lines[0] if lines else None)
-    return _parse_lines(path, lines[1:], 2, _tsv_line, skipped)
+def _read_tsv(path: Path, skipped: list[str] | None = None) -> Iterator[FormatEntry]:
+    lines = _lines(path)
+    first = next(lines, None)
+    if first is None or first[1].strip() not in TSV_HEADERS:
+        raise _tsv_header_error(path, first[1] if first is not None else None)
+    yield from _parsed(path, lines, _tsv_line, skipped)
 
 
 def _tsv_header_error(path: Path, first: str | None) -> FormatError:
