@@ -29,6 +29,7 @@ from ime.context import InputContext
 from ime.engine import Engine
 from ime.keys import KEYSYM_OF_CHAR, KeyEvent, KeyProcessor, KeyResult, Mod
 from ui.candidate_window import CandidateWindow
+from ui.fault import EngineFault, run_guarded
 
 __all__ = ["ImeBridge", "key_event"]
 
@@ -254,18 +255,8 @@ class ImeBridge(QObject):
         t0 = time.perf_counter()
         chinese, ctx = self.processor.chinese, self.context
         decoded_before = ctx.last_latency_ms
-        try:
-            r = action()
-        except Exception as e:  # noqa: BLE001 — a front end must survive any engine fault
-            import sys
-            import traceback
-
-            print(f"delta-pinyin: engine error, composition reset: {e}", file=sys.stderr)
-            traceback.print_exc(file=sys.stderr)
-            try:
-                self.processor.cancel()
-            except Exception:  # noqa: BLE001
-                pass
+        r = run_guarded(self.processor, action)
+        if isinstance(r, EngineFault):
             self._render(self.state)
             return True
         if r.committed:

@@ -25,7 +25,6 @@ import subprocess
 import sys
 import threading
 import time
-import traceback
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -37,6 +36,7 @@ from ime.candidates import EngineState
 from ime.config import ConfigError, data_dir, update_config_file
 from ime.engine import lm_available
 from ime.keys import KeyEvent, KeyProcessor, KeyResult
+from ui.fault import EngineFault, run_guarded
 from ui.ibus.keymap import key_event
 
 if TYPE_CHECKING:
@@ -488,15 +488,10 @@ class Session:
         proc = self.processor
         assert proc is not None
         chinese = proc.chinese
-        try:
-            r = action()
-        except Exception as e:  # noqa: BLE001 — a system input method must survive any fault
-            print(f"delta-pinyin: engine error, composition reset: {e}", file=sys.stderr)
-            traceback.print_exc(file=sys.stderr)
-            self.service.trace("error", error=f"{type(e).__name__}: {e}")
-            try:
-                proc.cancel()
-            except Exception:  # noqa: BLE001
+        r = run_guarded(proc, action)
+        if isinstance(r, EngineFault):
+            self.service.trace("error", error=r.summary)
+            if not r.reset:
                 self.processor = None  # a fresh context on the next key
             self._hide()
             return True
