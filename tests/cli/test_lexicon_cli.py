@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
 import sqlite3
 from pathlib import Path
-from types import ModuleType
 
 import numpy as np
 import pytest
+from helpers import sibling
 
 import main
 from cli.lexicon import export_entries, import_likelihood, system_logp
@@ -79,16 +78,6 @@ def user_rows(user_db: Path) -> list[UserEntry]:
         return store.entries(include_deleted=True)
     finally:
         store.close()
-
-
-def _sibling(name: str) -> ModuleType:
-    """A module of tests/lexicon (the .scel builder of test_formats), whatever the rootdir."""
-    path = Path(__file__).resolve().parents[1] / "lexicon" / (name + ".py")
-    spec = importlib.util.spec_from_file_location(f"_{name}", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def write_tsv(path: Path, rows: list[tuple[str, str, float]]) -> Path:
@@ -257,7 +246,7 @@ def test_bad_file_imports_nothing(cache_dir: Path, user_db: Path, tmp_path: Path
 
 def test_import_scel(cache_dir: Path, user_db: Path, tmp_path: Path,
                      capsys: pytest.CaptureFixture[str]) -> None:
-    make_scel = _sibling("test_formats").make_scel
+    make_scel = sibling("lexicon/test_formats").make_scel
 
     src = tmp_path / "cell.scel"
     src.write_bytes(make_scel([(["ce", "shi", "ci", "tiao"], [NEW_WORD])]))
@@ -390,7 +379,7 @@ def test_skip_bad_imports_the_rest_and_says_what_was_left_out(
     err = capsys.readouterr().err
     assert "skipped:" in err and "line 3" in err and "zia" in err
     assert [r.word for r in user_rows(user_db)] == [NEW_WORD]
-    make_scel = _sibling("test_formats").make_scel
+    make_scel = sibling("lexicon/test_formats").make_scel
     src = tmp_path / "cell.scel"  # a group whose word has fewer characters than syllables
     src.write_bytes(make_scel([(["ce", "shi", "ci", "tiao"], ["测试"]), (["ci", "tiao"], ["词条"])]))
     assert run(cache_dir, user_db, "import", str(src)) == 2

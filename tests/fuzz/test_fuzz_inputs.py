@@ -10,12 +10,12 @@ run per target are reported at the end of the run (tests/fuzz/conftest.py).
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
 import string
 from pathlib import Path
 
+from helpers import sibling
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -31,18 +31,7 @@ FUZZ = settings(max_examples=300, deadline=None, database=None,
                                        HealthCheck.too_slow])
 FEW = settings(FUZZ, max_examples=120)
 
-
-def _sibling(name: str):
-    """A module of tests/lexicon (the .scel builder of test_formats), whatever the rootdir."""
-    path = Path(__file__).resolve().parents[1] / "lexicon" / (name + ".py")
-    spec = importlib.util.spec_from_file_location(f"_fuzz_{name}", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-MAKE_SCEL = _sibling("test_formats").make_scel
+MAKE_SCEL = sibling("lexicon/test_formats").make_scel
 SCEL = MAKE_SCEL([(["ce", "shi"], ["测试", "侧室"]), (["ci", "tiao"], ["词条"]),
                   (["zhong", "guo"], ["中国"])])
 
