@@ -18,8 +18,9 @@ whole into memory):
 
 Each row shows the likelihood the engine uses now (decayed since its last use, as
 `ime.likelihood.decay` says), the uses (deliberate commits), the last use (the commit
-counter's tick then, and how many commits ago) and the source: "learned" (by typing) or
-"imported" (`lexicon import`).
+counter's tick then, and how many commits ago) and the source: "learned" (by typing),
+"imported" (`lexicon import`) or, for a forgotten entry of the system lexicon's own words
+(the tombstone `forget` writes), "system".
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ class LearnedWord:
     uses: int  # deliberate commits (picked below the top, or assembled)
     last_tick: int  # the commit counter at its last change
     ticks_ago: int  # commits since then
-    source: str  # "learned" or "imported"
+    source: str  # "learned", "imported", or "system" (a forgotten system word)
     forgotten: bool
 
     @property
@@ -104,9 +105,16 @@ def learned_words(store: UserLexicon, sort: str = "recent", grep: str | None = N
     except sqlite3.Error as e:
         raise UserLexiconError(f"{store.path}: cannot read ({e})") from None
     return [LearnedWord(word, tuple(pinyin.split()), lk.decay(L, prior, tick - last),
-                        commits, last, tick - last,
-                        "imported" if source == "import" else "learned", forgotten)
+                        commits, last, tick - last, _source(source, forgotten), forgotten)
             for word, pinyin, L, prior, commits, last, source in rows]
+
+
+def _source(stored: str, forgotten: bool) -> str:
+    """The source as listed: a system word the user promoted by choosing it counts as
+    learned; once forgotten it is the system's word again (nothing learned is left of it)."""
+    if stored == "import":
+        return "imported"
+    return "system" if stored == "system" and forgotten else "learned"
 
 
 def count_learned(store: UserLexicon, grep: str | None = None, forgotten: bool = False,

@@ -639,6 +639,21 @@ def test_learned_on_a_missing_user_db(cache_dir: Path, tmp_path: Path,
     assert "no learned words" in capsys.readouterr().out
 
 
+def test_learned_lists_a_forgotten_system_word_as_system(cache_dir: Path, user_db: Path,
+                                                         capsys: pytest.CaptureFixture[str]
+                                                         ) -> None:
+    assert run(cache_dir, user_db, "forget", "现在") == 0
+    capsys.readouterr()
+    assert run(cache_dir, user_db, "learned") == 0
+    assert "no learned words" in capsys.readouterr().out
+    assert run(cache_dir, user_db, "learned", "--forgotten", "--json") == 0
+    assert [(r["word"], r["source"], r["forgotten"]) for r in json.loads(
+        capsys.readouterr().out)] == [("现在", "system", True)]
+    assert run(cache_dir, user_db, "learned", "--forgotten") == 0
+    (row,) = capsys.readouterr().out.splitlines()[1:]
+    assert row.split()[0] == "现在" and row.split()[-1] == "system"
+
+
 def test_restore_undoes_forget(cache_dir: Path, user_db: Path,
                                capsys: pytest.CaptureFixture[str]) -> None:
     assert run(cache_dir, user_db, "forget", "现在") == 0

@@ -121,3 +121,19 @@ def test_restore_undoes_a_forget(tmp_path: Path) -> None:
         assert restore(engine, "现在") == 0  # nothing forgotten any more
     finally:
         learner.close()
+
+
+def test_a_forgotten_system_word_is_listed_as_system_not_learned(tmp_path: Path) -> None:
+    """forget writes a tombstone (source 'system') for a system word the user never chose:
+    listed under forgotten as the system's word, never among the learned ones."""
+    lex, lm = tiny_parts()
+    learner = open_learner(tmp_path / "user.db")
+    try:
+        engine = Engine(lex, lm, Config(lm=False), learner=learner)
+        assert engine.forget("现在") == 1
+        (row,) = learned_words(learner.store, forgotten=True)
+        assert (row.word, row.source, row.forgotten) == ("现在", "system", True)
+        assert learned_words(learner.store) == [] and learned_words(learner.store, every=True) \
+            == []
+    finally:
+        learner.close()
