@@ -97,3 +97,25 @@ def test_a_muonclip_step_on_the_gpu(device: str = "cuda") -> None:
     assert int(opt.clips.sum()) > 0
     assert max(logits[2:]) < 5.0 * 1.5  # and the logits stayed near tau afterwards
     assert losses[-1] < losses[0]
+
+
+def test_candidates_scored_through_cuda_graphs_equal_op_by_op(both) -> None:
+    """The graph path (one graph per shape, the handle's state copied in when the handle
+    changes) gives the op-by-op scores: for shapes seen and new, for a handle that changes
+    under a graph already captured, and for a context shorter than the attention window."""
+    _, gpu = both
+    assert gpu.graphs is not None
+    texts = [["中国人民", "经济发展", "实验", ""], ["我们今天在北京开会", "时间"] * 5,
+             ["去公园", "去工作", "去公园散步了吗"]]
+    contexts = ["今天天气很好，我们" * 20, "做化学", "今天天气很好，我们" * 20 + "一起"]
+    for context in contexts:
+        h = gpu.start(context)
+        for ts in texts:
+            got = gpu.logp(h, ts)
+            graphs, gpu.graphs = gpu.graphs, None
+            try:
+                want = gpu.logp(h, ts)
+            finally:
+                gpu.graphs = graphs
+            assert got == pytest.approx(want, rel=1e-4, abs=1e-3), (context, ts)
+    assert gpu.graphs.captures > 0 and not gpu.graphs.failed
