@@ -3,14 +3,16 @@
     python benchmarks/rerank.py [--logs benchmarks/data/dev] [--weights W [W ...]]
         [--labels L [L ...]] [--tune 100] [--limit 300] [--lams 0.25,0.5,1]
         [--json benchmarks/rerank.json] [--plot benchmarks/rerank.png] [--device cpu]
-        [--per-keystroke]
+        [--per-keystroke] [--lm-mode rerank|search] [--width 24] [--no-off]
 
 Logs: every *.jsonl in --logs (default: the corpus's per-domain dev logs,
 benchmarks/data/dev from `main.py corpus logs`; or the older benchmarks/devsets.py ones); none of their text was trained on. For each model
 (--weights, default the shipped one) lambda is chosen on the first --tune records of every
 full-pinyin log together; then the next --limit records of those logs and the first --limit
 of the others (initials) are measured with that lambda, against the same engine with the LM
-off (run once for all models). Learning is off, so the numbers are the LM's alone.
+off (run once for all models; `--no-off` leaves that out). Learning is off, so the numbers
+are the LM's alone. `--lm-mode search` puts the LM inside the decoder's search instead
+(issue 15): lambda is then the search's weight, `--width` its extensions per node.
 
 Each record's keys are typed at once, after its context (P@k of the simulated user of
 docs/TYPING_LOG.md, whose letter-by-letter typing ends in the same candidates: typing is
@@ -66,6 +68,14 @@ def run(engine: Engine, records, label: str) -> dict:
             "char_accuracy": chars / n}
 
 
+def set_lam(engine: Engine, lam: float, search: bool) -> None:
+    """The LM's weight: in the search (`search`), or the reranker's."""
+    if search:
+        engine.search_lam = lam
+    else:
+        engine.reranker.lam = lam
+
+
 def default_logs() -> Path:
     corpus = ROOT / "benchmarks" / "data" / "dev"  # the corpus's per-domain dev logs
     return corpus if corpus.is_dir() else ROOT / "out" / "dev"
@@ -85,6 +95,9 @@ def main() -> int:
     ap.add_argument("--plot", type=Path)
     ap.add_argument("--per-keystroke", action="store_true",
                     help="replay letter by letter (slower; adds keystroke latencies)")
+    ap.add_argument("--lm-mode", choices=("rerank", "search"), default="rerank")
+    ap.add_argument("--width", type=int, help="the search's width (with --lm-mode search)")
+    ap.add_argument("--no-off", action="store_true", help="leave out the LM-off runs")
     args = ap.parse_args()
     global PER_KEYSTROKE
     PER_KEYSTROKE = args.per_keystroke
@@ -110,21 +123,29 @@ def main() -> int:
         "tune_records": len(tune),
         "tune_logs": tuned,
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "off": {"tuning": run(base, tune, "tune, LM off")},
+        "lm_mode": args.lm_mode,
         "models": {},
     }
-    out["off"]["test"] = {name: run(base, recs, f"{name}, LM off")
-                          for name, recs in measured.items()}
+    if not args.no_off:
+        out["off"] = {"tuning": run(base, tune, "tune, LM off"),
+                      "test": {name: run(base, recs, f"{name}, LM off")
+                               for name, recs in measured.items()}}
+    search = args.lm_mode == "search"
     for weights, label in zip(args.weights, labels):
         reranker = NeuralReranker.load(weights, device=args.device)
-        on = Engine(base.lexicon, base.bigram, Config(learning=False, lm=True), reranker=reranker)
-        res: dict = {"weights": str(weights) if weights else "lm/weights (shipped)", "tuning": {}}
+        on = Engine(base.lexicon, base.bigram,
+                    Config(learning=False, lm=True, lm_mode=args.lm_mode), reranker=reranker)
+        if args.width:
+            on.search_width = args.width
+        res: dict = {"weights": str(weights) if weights else "lm/weights (shipped)", "tuning": {},
+                     "width": on.search_width if search else None}
+
         for lam in (float(x) for x in args.lams.split(",")):
-            reranker.lam = lam
+            set_lam(on, lam, search)
             res["tuning"][str(lam)] = run(on, tune, f"{label}: tune, lambda {lam}")
         best = max(res["tuning"], key=lambda k: res["tuning"][k]["p_at_1"])
-        reranker.lam = float(best)
-        res["lambda"] = reranker.lam
+        set_lam(on, float(best), search)
+        res["lambda"] = float(best)
         res["test"] = {name: run(on, recs, f"{label}: {name}") for name, recs in measured.items()}
         out["models"][label] = res
     print(f"P@1, learning off; lambda tuned on the first {args.tune} records of {tuned}")
@@ -132,11 +153,12 @@ def main() -> int:
     print(f"{'log':<22}{'off':>8}{head}")
     for name in measured:
         row = "".join(f"{out['models'][lab]['test'][name]['p_at_1']:>15.3f}" for lab in labels)
-        print(f"{name:<22}{out['off']['test'][name]['p_at_1']:>8.3f}{row}")
+        off = f"{out['off']['test'][name]['p_at_1']:>8.3f}" if "off" in out else f"{'-':>8}"
+        print(f"{name:<22}{off}{row}")
     print(f"{'lambda':<30}" + "".join(f"{out['models'][lab]['lambda']:>15}" for lab in labels))
     if args.json:
         args.json.write_text(json.dumps(out, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    if args.plot:
+    if args.plot and "off" in out:
         plot(out, args.plot)
     return 0
 
