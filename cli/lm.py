@@ -1,4 +1,8 @@
-"""`main.py lm train`: the command line of the neural LM. Its defaults are the shipped run's."""
+"""`main.py lm train`: the command line of the neural LM. Its defaults are the shipped run's.
+
+The same command runs in N processes under `torchrun --nproc_per_node=N main.py lm train ...`
+(one GPU each, or gloo on CPUs; `lm.train`): --batch is the global batch, and only rank 0
+prints, writes the checkpoint, the log, the plot and the training state."""
 
 from __future__ import annotations
 
@@ -27,7 +31,9 @@ def add_lm_commands(sub: argparse._SubParsersAction) -> None:
         help="held-out text files instead, each a domain of the dev loss",
     )  # fmt: skip
     t.add_argument("--out", help="checkpoint (default: lm/weights/kimi-char.safetensors)")
-    t.add_argument("--log", help="JSON training log")
+    t.add_argument("--log", "--json", dest="log",
+                   help="JSON training log (under torchrun write --json: torchrun takes --log "
+                        "for its own --log-dir)")
     t.add_argument("--plot", help="PNG learning curve")
     t.add_argument("--steps", type=int, default=1250, help="steps of the lr schedule")
     t.add_argument("--stop-after", type=int, default=0,
@@ -47,6 +53,14 @@ def add_lm_commands(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--final-windows", type=int, default=0,
                    help="dev windows per domain measured at the end (default: every one)")
     t.add_argument("--max-seconds", type=float, default=0.0, help="stop after this long")
+    t.add_argument("--log-every", type=int, default=10,
+                   help="steps between logged training losses and max logits")
+    t.add_argument("--state", metavar="FILE",
+                   help="write the training state (weights, optimizer, random state, log) "
+                        "here at each evaluation, for --resume")
+    t.add_argument("--resume", metavar="FILE",
+                   help="continue from a --state file (same settings; --stop-after and "
+                        "--max-seconds may differ)")
     t.add_argument("--device", default="auto", help="cpu, cuda or auto")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument(
@@ -125,11 +139,13 @@ def run_lm_command(args) -> int:
     known = set(LMConfig.__dataclass_fields__) - {"vocab", "arch"}
     if not isinstance(model, dict) or set(model) - known:
         raise ValueError(f"--model takes an object with fields among {sorted(known)}")
-    for name in ("steps", "batch", "length", "eval_every", "eval_windows"):
+    for name in ("steps", "batch", "length", "eval_every", "eval_windows", "log_every"):
         if getattr(args, name) < 1:
             raise ValueError(f"--{name.replace('_', '-')} must be at least 1")
     if args.length < 2:
         raise ValueError("--length must be at least 2")
+    if args.resume and not Path(args.resume).is_file():
+        raise ValueError(f"--resume {args.resume}: no such file")
     train_text, dev_text, src_train, src_dev = _text(args)
     s = TrainSettings(
         steps=args.steps,
@@ -146,12 +162,17 @@ def run_lm_command(args) -> int:
         final_windows=args.final_windows,
         max_seconds=args.max_seconds,
         stop_after=args.stop_after,
+        log_every=args.log_every,
+        state=args.state or "",
+        resume=args.resume or "",
         device=args.device,
         seed=args.seed,
         model=model,
     )
     out = Path(args.out) if args.out else DEFAULT_WEIGHTS
     log = train(train_text, dev_text, s, out, progress=not args.quiet)
+    if log.get("rank", 0):  # torchrun: rank 0 writes and reports
+        return 0
     log["text"] = src_train
     log["dev_text"] = src_dev
     log["out"] = str(out)

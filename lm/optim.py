@@ -20,6 +20,12 @@ Muon's torch defaults, and what is done with them here:
   sqrt(max(1, rows/cols))) wants lr ~0.02, where the same decay would shrink every matrix
   by e^-6 over 3,000 steps;
 * momentum 0.95, Nesterov, 5 Newton-Schulz steps in bf16: kept.
+
+Under DistributedDataParallel (`torchrun ... main.py lm train`) the gradients are all-reduced
+in the backward pass, so every process runs Muon's Newton-Schulz step on the same averaged
+gradient and the weights stay identical; the max logit each process saw in its part of the
+batch is all-reduced as a max before the clip (`all_reduce_max_logits`), so every process
+clips the heads a single process with the whole batch would.
 """
 
 from __future__ import annotations
@@ -28,12 +34,13 @@ import math
 from dataclasses import dataclass
 
 import torch
+import torch.distributed as dist
 import torch.nn as nn
 
 from lm.model import AttnMixer, KimiLinearLM
 
 __all__ = ["OptimizerSettings", "split_parameters", "qk_clip", "MuonClip", "make_optimizer",
-           "max_logits"]
+           "max_logits", "all_reduce_max_logits"]
 
 
 @dataclass(frozen=True)
@@ -103,7 +110,17 @@ class MuonClip:
         self.muon.zero_grad(set_to_none)
         self.adamw.zero_grad(set_to_none)
 
+    def state_dict(self) -> dict:
+        return {"muon": self.muon.state_dict(), "adamw": self.adamw.state_dict(),
+                "clips": self.clips.cpu()}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.muon.load_state_dict(state["muon"])
+        self.adamw.load_state_dict(state["adamw"])
+        self.clips.copy_(state["clips"])
+
     def step(self) -> None:
+        all_reduce_max_logits(self.model)
         self.muon.step()
         self.adamw.step()
         for n, (_, attn) in enumerate(self.model.attention_layers()):
@@ -127,6 +144,21 @@ def make_optimizer(model: KimiLinearLM, s: OptimizerSettings) -> MuonClip | torc
         rest = [p for n, p in named if not (p.dim() >= 2 and "embed" not in n)]
         return _adamw(decay, rest, s)
     raise ValueError(f"unknown optimizer {s.name!r} (muonclip or adamw)")
+
+
+@torch.no_grad()
+def all_reduce_max_logits(model: KimiLinearLM) -> None:
+    """In a process group of more than one: each attention head's max logit of the last
+    training forward becomes the max over every process's (one all-reduce for all layers)."""
+    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
+        return
+    mixers = [m for _, m in model.attention_layers() if m.max_logit is not None]
+    if not mixers:
+        return
+    flat = torch.stack([m.max_logit.float() for m in mixers])  # [layers, H]
+    dist.all_reduce(flat, op=dist.ReduceOp.MAX)
+    for m, row in zip(mixers, flat):
+        m.max_logit = row
 
 
 def max_logits(model: KimiLinearLM) -> list[float]:

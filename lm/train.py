@@ -7,23 +7,44 @@ AdamW. The checkpoint with the best mean dev loss over the domains (on `eval_win
 of each) is written (safetensors, bf16) and then measured on every dev window
 (`final_dev`), with a JSON log (losses, the max attention logit of each attention layer,
 QK-clip counts) and a PNG learning curve.
+
+Several processes (`torchrun --nproc_per_node=N main.py lm train ...`, `lm.dist`): the model
+is wrapped in DistributedDataParallel and every process draws the same global batch of
+`batch` windows from one generator seeded alike (the draws are a few hundred integers a
+step), then cuts out and trains on its own rows, rank r's `batch / N` from row r batch / N:
+a deterministic split of the stream of training windows by rank, which together are the
+windows a single process with the same `batch` trains on. The gradients are all-reduced in
+the backward pass (DDP's mean over processes of each part's mean loss: the whole batch's
+mean, since no training window holds padding), MuonClip all-reduces the max logits
+(`lm.optim`), and the logged loss is the mean over processes. The main process (rank 0)
+alone evaluates, writes the checkpoint, the training state and the log.
+
+`state`: the training state (fp32 weights, optimizer state, generator and every process's
+random state, the log so far) is written there at each evaluation; `resume` continues from
+such a file with the same settings (`stop_after` and `max_seconds` may differ) and gives the
+steps an uninterrupted run gives.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import os
+import pickle
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
+from torch.nn.parallel import DistributedDataParallel
 
 from lm.checkpoint import load_checkpoint, save_checkpoint
 from lm.data import Vocab, encode_lines, fixed_windows
+from lm.dist import World, any_rank, gather_objects, join, leave, mean_over_ranks
 from lm.model import KimiLinearLM, LMConfig
-from lm.optim import MuonClip, OptimizerSettings, make_optimizer, max_logits
+from lm.optim import MuonClip, OptimizerSettings, all_reduce_max_logits, make_optimizer, max_logits
 
 __all__ = ["TrainSettings", "train", "plot_curve", "dev_losses"]
 
@@ -46,13 +67,20 @@ class TrainSettings:
     device: str = "auto"
     max_seconds: float = 0.0  # stop (and say so in the log) after this long; 0: never
     stop_after: int = 0  # stop after this many steps of the `steps`-step schedule; 0: run it all
+    log_every: int = 10  # steps between logged training losses and max logits
+    state: str = ""  # training state written here at each evaluation ("": none)
+    resume: str = ""  # continue from this training state ("": from scratch)
     model: dict = field(default_factory=dict)  # LMConfig fields other than vocab
 
 
-def _device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
+# settings a resumed run may change: when to stop, where it runs, what it writes
+RESUMABLE = {"stop_after", "max_seconds", "device", "final_windows", "log_every", "state",
+             "resume"}
+STATE_FORMAT = "delta-pinyin-lm-train-state-1"
+
+
+class StateError(ValueError):
+    """A training state that cannot be resumed with these settings."""
 
 
 @torch.no_grad()
@@ -75,15 +103,69 @@ def dev_losses(model: KimiLinearLM, windows: dict[str, torch.Tensor], batch: int
 
 
 def _mixed_batch(streams: list[torch.Tensor], weights: torch.Tensor, batch: int, length: int,
-                 gen: torch.Generator) -> torch.Tensor:
-    """`batch` windows of `length` ids, each from a domain drawn by `weights`: [batch, length]."""
+                 gen: torch.Generator, rows: slice = slice(None)) -> torch.Tensor:
+    """`batch` windows of `length` ids, each from a domain drawn by `weights`, or the `rows`
+    of them (every draw is made, so every process's generator stays where a single
+    process's is): [rows, length]."""
     doms = torch.multinomial(weights, batch, replacement=True, generator=gen).tolist()
-    rows = []
-    for d in doms:
-        s = streams[d]
-        start = int(torch.randint(0, s.numel() - length + 1, (1,), generator=gen))
-        rows.append(s[start : start + length])
-    return torch.stack(rows)
+    starts = [int(torch.randint(0, streams[d].numel() - length + 1, (1,), generator=gen))
+              for d in doms]
+    return torch.stack([streams[d][a : a + length] for d, a in list(zip(doms, starts))[rows]])
+
+
+class _Loss(torch.nn.Module):
+    """The model's training loss as a forward pass, for DistributedDataParallel (which
+    prepares its gradient all-reduce in forward)."""
+
+    def __init__(self, model: KimiLinearLM) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        return self.model.loss(ids)
+
+
+def _rng_state(dev: torch.device) -> dict:
+    return {"cpu": torch.get_rng_state(),
+            "cuda": torch.cuda.get_rng_state(dev) if dev.type == "cuda" else None}
+
+
+def _set_rng_state(state: dict, dev: torch.device) -> None:
+    torch.set_rng_state(state["cpu"])
+    if dev.type == "cuda" and state["cuda"] is not None:
+        torch.cuda.set_rng_state(state["cuda"], dev)
+
+
+def _save_state(path: Path, state: dict) -> None:
+    """Atomically (temp file, then rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        torch.save(state, tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _load_state(path: Path, s: TrainSettings, vocab: Vocab) -> dict:
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except (OSError, RuntimeError, EOFError, pickle.UnpicklingError) as exc:
+        why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise StateError(f"--resume {path}: not a readable training state ({why})") from None
+    if not isinstance(state, dict) or state.get("format") != STATE_FORMAT:
+        raise StateError(f"--resume {path}: not a training state of `lm train --state`")
+    now = {k: v for k, v in vars(s).items() if k not in RESUMABLE}
+    then = {k: v for k, v in state["settings"].items() if k not in RESUMABLE}
+    differ = sorted(k for k in now.keys() | then.keys() if now.get(k) != then.get(k))
+    if differ:
+        raise StateError(f"--resume {path}: settings differ from the saved run's "
+                         f"({', '.join(differ)})")
+    if state["vocab"] != vocab.chars:
+        raise StateError(f"--resume {path}: the training text is not the saved run's")
+    return state
 
 
 def train(
@@ -94,18 +176,33 @@ def train(
     progress: bool = True,
 ) -> dict:
     """Train from scratch; writes the best checkpoint (by mean dev loss) to `out`. Returns
-    the log. Text per domain ({domain: lines}), or one list of lines."""
-    from tqdm import tqdm
-
+    the log (in a process of rank > 0 under torchrun, only {"rank", "processes"}). Text per
+    domain ({domain: lines}), or one list of lines."""
     if isinstance(train_text, list):
         train_text = {"train": train_text}
     if isinstance(dev_text, list):
         dev_text = {"dev": dev_text}
+    world, dev = join(s.device)
+    try:
+        return _train(train_text, dev_text, s, out, progress, world, dev)
+    finally:
+        leave(world)
+
+
+def _train(train_text: dict[str, list[str]], dev_text: dict[str, list[str]], s: TrainSettings,
+           out: Path, progress: bool, world: World, dev: torch.device) -> dict:
+    from tqdm import tqdm
+
+    if s.batch % world.size:
+        raise ValueError(f"--batch {s.batch} is not a multiple of the {world.size} processes")
+    part = s.batch // world.size
+    rows = slice(world.rank * part, (world.rank + 1) * part)  # this process's part of a batch
     torch.manual_seed(s.seed)
-    dev = _device(s.device)
     vocab = Vocab.build([line for lines in train_text.values() for line in lines])
     cfg = LMConfig(vocab=len(vocab), **s.model)
-    model = KimiLinearLM(cfg).to(dev)
+    model = KimiLinearLM(cfg).to(dev)  # the same initial weights in every process
+    if world.rank:  # dropout masks of its own
+        torch.manual_seed(s.seed + 1_000_003 * world.rank)
     streams = {d: encode_lines(lines, vocab) for d, lines in train_text.items()}
     streams = {d: t for d, t in streams.items() if t.numel() >= s.length + 1}
     if not streams:
@@ -114,8 +211,15 @@ def train(
     weights = torch.tensor([streams[d].numel() ** s.mix for d in names], dtype=torch.float64)
     dev_windows = {d: fixed_windows(encode_lines(lines, vocab), s.length + 1, s.eval_windows)
                    for d, lines in sorted(dev_text.items())}
+    resumed = _load_state(Path(s.resume), s, vocab) if s.resume else None
+    if resumed:
+        model.load_state_dict(resumed["model"])
     opt = make_optimizer(model, OptimizerSettings(
         name=s.optimizer, lr=s.lr, weight_decay=s.weight_decay, tau=s.tau))
+    if resumed:
+        opt.load_state_dict(resumed["optimizer"])
+    net = (DistributedDataParallel(_Loss(model), device_ids=[dev.index] if dev.type == "cuda"
+                                   else None) if world.distributed else _Loss(model))
 
     def lr_at(step: int) -> float:  # linear warm-up, cosine to a tenth
         if step < s.warmup:
@@ -129,6 +233,7 @@ def train(
         "config": json.loads(cfg.to_json()),
         "settings": dict(vars(s)),
         "device": str(torch.cuda.get_device_name(dev) if amp else "cpu"),
+        "processes": world.size,
         "torch": torch.__version__,
         "train_chars": {d: int(streams[d].numel()) for d in names},
         "mix_weights": {d: float(w / weights.sum()) for d, w in zip(names, weights)},
@@ -138,43 +243,80 @@ def train(
         "dev": [],
         "max_logit": [],  # (step, [max pre-softmax logit of each attention layer])
     }
-    best = math.inf
+    best, first, spent = math.inf, 0, 0.0
+    if resumed:
+        first, spent = resumed["step"], resumed["seconds"]
+        gen.set_state(resumed["generator"])
+        if len(resumed["rng"]) == world.size:  # else each process's dropout from its seed
+            _set_rng_state(resumed["rng"][world.rank], dev)
+        for key in ("train", "dev", "max_logit", "best"):
+            if key in resumed["log"]:
+                log[key] = resumed["log"][key]
+        best = log["best"]["dev_loss"] if "best" in log else math.inf
+        log["resumed"] = {"from": s.resume, "step": first}
     t0 = time.perf_counter()
     model.train()
-    bar = tqdm(range(s.steps), desc="lm train", unit=" step", file=sys.stderr, disable=not progress)
+    step = first - 1
+    bar = tqdm(range(first, s.steps), desc="lm train", unit=" step", file=sys.stderr,
+               initial=first, total=s.steps, disable=not progress or not world.main)
     for step in bar:
         for group in opt.param_groups:
             group["lr"] = lr_at(step)
-        ids = _mixed_batch([streams[d] for d in names], weights, s.batch, s.length + 1, gen)
+        ids = _mixed_batch([streams[d] for d in names], weights, s.batch, s.length + 1, gen,
+                           rows)
         ids = ids.to(dev, non_blocking=True)
         with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=amp):
-            loss = model.loss(ids)
+            loss = net(ids)
         opt.zero_grad(set_to_none=True)
-        loss.backward()
+        loss.backward()  # under DDP: the gradients all-reduced (averaged) here
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        if step % 10 == 0:  # before the step: the logits this batch had, clipped or not
-            log["max_logit"].append((step, max_logits(model)))
+        logged = step % s.log_every == 0
+        if logged and not isinstance(opt, MuonClip):
+            all_reduce_max_logits(model)  # MuonClip's step does it
         opt.step()
-        if step % 10 == 0:
-            log["train"].append((step, loss.item()))
+        if logged:  # the logits this batch had before the step's clip, over all processes
+            log["max_logit"].append((step, max_logits(model)))
+            log["train"].append((step, mean_over_ranks(loss, world)))
         last = step + 1 == s.steps
-        late = (s.max_seconds and time.perf_counter() - t0 > s.max_seconds
-                or s.stop_after and step + 1 >= s.stop_after and not last)
+        late = any_rank(bool(s.max_seconds and time.perf_counter() - t0 + spent > s.max_seconds),
+                        world, dev) if s.max_seconds else False
+        late = late or bool(s.stop_after and step + 1 >= s.stop_after and not last)
         if (step + 1) % s.eval_every == 0 or last or late:
-            d = dev_losses(model, dev_windows, s.batch, dev, amp)
-            mean = sum(d.values()) / len(d)
-            log["dev"].append((step + 1, mean, d))
-            bar.set_postfix(train=f"{loss.item():.3f}", dev=f"{mean:.3f}")
-            if mean < best:
-                best = mean
-                log["best"] = {"step": step + 1, "dev_loss": mean, "per_domain": d}
-                save_checkpoint(model, vocab, out)
+            if world.main:
+                d = dev_losses(model, dev_windows, s.batch, dev, amp)
+                mean = sum(d.values()) / len(d)
+                log["dev"].append((step + 1, mean, d))
+                bar.set_postfix(train=f"{loss.item():.3f}", dev=f"{mean:.3f}")
+                if mean < best:
+                    best = mean
+                    log["best"] = {"step": step + 1, "dev_loss": mean, "per_domain": d}
+                    save_checkpoint(model, vocab, out)
+            if s.state:
+                rng = gather_objects(_rng_state(dev), world)
+                if world.main:
+                    _save_state(Path(s.state), {
+                        "format": STATE_FORMAT, "step": step + 1, "settings": dict(vars(s)),
+                        "vocab": vocab.chars,
+                        "model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+                        "optimizer": opt.state_dict(), "generator": gen.get_state(), "rng": rng,
+                        "seconds": time.perf_counter() - t0 + spent,
+                        "log": {k: log[k] for k in ("train", "dev", "max_logit", "best")
+                                if k in log},
+                    })  # fmt: skip
         if late:
             log["stopped_early"] = {"step": step + 1, "max_seconds": s.max_seconds,
                                     "stop_after": s.stop_after}
             break
-    log["seconds"] = time.perf_counter() - t0
-    if "best" in log:  # the shipped weights (bf16, as written) on every dev window
+    log["seconds"] = time.perf_counter() - t0 + spent
+    log["steps_run"] = step + 1
+    log["tokens"] = (step + 1) * s.batch * s.length
+    log["tokens_per_second"] = (step + 1 - first) * s.batch * s.length / max(
+        1e-9, time.perf_counter() - t0)
+    if isinstance(opt, MuonClip):
+        log["clips"] = opt.clips.tolist()  # [attention layer][head]: steps that clipped
+    if not world.main:
+        return {"rank": world.rank, "processes": world.size}
+    if "best" in log and out.exists():  # the shipped weights (bf16, as written) on every dev window
         best_model, _ = load_checkpoint(out, str(dev))
         limit = s.final_windows or 10**9
         whole = {d: fixed_windows(encode_lines(lines, vocab), s.length + 1, limit)
@@ -182,10 +324,6 @@ def train(
         final = dev_losses(best_model, whole, s.batch, dev, amp)
         log["final_dev"] = {"mean": sum(final.values()) / len(final), "per_domain": final,
                             "chars": {d: int((w[:, 1:] != 0).sum()) for d, w in whole.items()}}
-    log["steps_run"] = step + 1
-    log["tokens"] = (step + 1) * s.batch * s.length
-    if isinstance(opt, MuonClip):
-        log["clips"] = opt.clips.tolist()  # [attention layer][head]: steps that clipped
     return log
 
 
