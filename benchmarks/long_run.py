@@ -97,6 +97,7 @@ def _counts(learner: WordLearner) -> dict[str, int]:
         "sum(source = 'system' AND likelihood < prior) FROM words WHERE deleted = 0",
         (lk.THRESHOLD, lk.THRESHOLD)).fetchone()
     out = dict(zip(("new_offered", "new_below", "promoted", "demoted"), (v or 0 for v in q)))
+    out["added_this_session"] = getattr(learner, "session_added", None)
     history = getattr(learner, "history", None)
     if history is not None:
         out["history_pairs"] = len(history)
@@ -163,6 +164,27 @@ def replay_on(engine: Engine, learner: WordLearner, records: list[LogRecord],
     return hits, counts, blame
 
 
+def history_cost(engine: Engine, records: list[LogRecord]) -> dict:
+    """CPU seconds to compose `records` (keys at once, after their contexts) with the
+    learned history bigram and without it, interleaved record by record (the same load on
+    both), and the pairs it held."""
+    history = engine.decoder.history
+    cpu = {"with": 0.0, "without": 0.0}
+    for i, rec in enumerate(records):
+        order = (("with", history), ("without", None))
+        for name, h in order[::-1] if i % 2 else order:  # either may find warm caches
+            engine.decoder.history = h
+            engine.generation += 1
+            t0 = time.process_time()
+            engine.convert(rec.keys, rec.context)
+            cpu[name] += time.process_time() - t0
+    engine.decoder.history = history
+    engine.generation += 1
+    return {"records": len(records), "pairs": len(history) if history is not None else 0,
+            "cpu_s_with": round(cpu["with"], 2), "cpu_s_without": round(cpu["without"], 2),
+            "ratio": round(cpu["with"] / max(cpu["without"], 1e-9), 3)}
+
+
 def windows(hits: list[bool], window: int) -> list[float]:
     return [round(sum(hits[s:s + window]) / len(hits[s:s + window]), 4)
             for s in range(0, len(hits), window)]
@@ -203,6 +225,46 @@ def plot(out: dict, path: Path) -> None:
     save_figure(fig, path, "learning over long runs (no neural LM)")
 
 
+def report(out: dict) -> str:
+    """The Markdown tables of a JSON: P@1 per window off and per learning run, the gains,
+    and the causes of the new misses."""
+    lines = []
+    w = out["window"]
+    for name, res in out["logs"].items():
+        n = len(res["off"])
+        lines.append(f"**{name}** ({res['records']} records; windows of {w})\n")
+        lines.append("| run | " + " | ".join(str(w * (i + 1)) for i in range(n))
+                     + " | all |")
+        lines.append("|---|" + "---:|" * (n + 1))
+        off_all = sum(r["hit"] for r in res["off_records"]) / len(res["off_records"])
+        lines.append("| P@1 off | " + " | ".join(f"{x:.3f}" for x in res["off"])
+                     + f" | {off_all:.3f} |")
+        for label, run in res["on"].items():
+            lines.append(f"| P@1 {label} | " + " | ".join(f"{x:.3f}" for x in run["p_at_1"])
+                         + f" | {run['p_at_1_all']:.3f} |")
+        for label, run in res["on"].items():
+            g = run["gain_points"]
+            lines.append(f"| gain {label} | " + " | ".join(f"{x:+.1f}" for x in g) + " | "
+                         + f"{100 * (run['p_at_1_all'] - off_all):+.1f} |")
+        lines.append("")
+    lines.append("| log | run | new misses | new hits | intruders (0 / 1 / 2–3 / 4+ commits)"
+                 " | demoted right words | history pair | entries at the end (new offered /"
+                 " promoted / demoted / history pairs) |")
+    lines.append("|---|---|---:|---:|---|---:|---:|---|")
+    for name, res in out["logs"].items():
+        for label, run in res["on"].items():
+            b, t = run["blame"], run["blame_totals"]
+            ic = b["intruder_commits"]
+            c = run["counts"][-1]
+            lines.append(
+                f"| {name} | {label} | {run['new_misses']} | {run['new_hits']} | "
+                f"{t['intruder']} ({ic.get('0', 0)} / {ic.get('1', 0)} / {ic.get('2-3', 0)} / "
+                f"{ic.get('4+', 0)}) | {t['demoted_right']} | {t['bigram']} | "
+                f"{c['new_offered']} / {c['promoted']} / {c['demoted']} / "
+                f"{c.get('history_pairs', 0)} |")
+    return "\n".join(lines)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--logs", type=Path, default=LOGS)
@@ -216,9 +278,17 @@ def main() -> int:
     ap.add_argument("--plot", type=Path)
     ap.add_argument("--off-from", type=Path, help="an earlier JSON: its learning-off runs")
     ap.add_argument("--label", default="learning", help="the name of this learning run")
+    ap.add_argument("--cost-records", type=int, default=300,
+                    help="records composed with and without the history bigram (0: none)")
     ap.add_argument("--keep", action="store_true",
                     help="keep the learning runs already in --json (compare labels)")
+    ap.add_argument("--report", action="store_true", help="print --json's tables (Markdown)")
     args = ap.parse_args()
+    if args.report:
+        print(report(json.loads(args.json.read_text(encoding="utf-8"))))
+        if args.plot:
+            plot(json.loads(args.json.read_text(encoding="utf-8")), args.plot)
+        return 0
 
     if args.make_logs:
         from corpus.build import default_corpus_dir
@@ -250,6 +320,7 @@ def main() -> int:
         t0 = time.process_time()
         hits, counts, blame = replay_on(engine, learner, records, off, name, args.window)
         t_on = time.process_time() - t0
+        cost = history_cost(engine, records[-args.cost_records:]) if args.cost_records else None
         learner.close()
         res = out["logs"].setdefault(name, {"on": {}})
         res["records"] = len(records)
@@ -268,9 +339,11 @@ def main() -> int:
                           else dict(v)) for k, v in blame.items()},
             "blame_totals": {k: sum(v.values()) for k, v in blame.items()},
             "cpu_s": {"off": round(t_off, 1), "on": round(t_on, 1)},
+            "history_cost": cost,
             "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         }
         print(f"{name} [{args.label}]: off {res['off']}\n  on  {on}\n  gain {gains}\n"
+              f"  history cost {cost}\n"
               f"  new misses {res['on'][args.label]['new_misses']}, blame "
               f"{res['on'][args.label]['blame_totals']}, last counts {counts[-1]}", flush=True)
         if args.json:

@@ -498,7 +498,8 @@ class WordLearner:
             touched = False
             for op, eta in ops[key]:
                 if op == "gain" and eta > 0:
-                    L, touched, deleted = lk.gain(L, eta), True, False
+                    L = lk.gain(L, eta, lk.gain_ceiling(len(word), system))
+                    touched, deleted = True, False
                 elif op == "overtake":
                     L, touched = lk.overtake(L, eta, system), True
                 elif op == "confirm":
@@ -513,8 +514,9 @@ class WordLearner:
                     if cur is None and not system:
                         continue  # nothing learned to lose
                     rho = eta * lk.rejection_rate(len(word))  # eta: the share (see above)
-                    L = (lk.system_loss(L, len(word), eta) if system else lk.loss(L, rho))
-                    touched = True
+                    new = lk.system_loss(L, len(word), eta) if system else lk.loss(L, rho)
+                    touched = touched or new != L
+                    L = new
                 elif op == "commit":
                     commits += 1
             if not touched:

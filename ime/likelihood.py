@@ -55,6 +55,8 @@ __all__ = [
     "SYSTEM_REJECT_RATE",
     "SYSTEM_FLOOR",
     "CONTEXT_SHARE",
+    "CHAR_CEILING",
+    "gain_ceiling",
     "ACCEPT_GAIN",
     "score_adjustment",
     "likelihood_for",
@@ -67,6 +69,7 @@ __all__ = [
     "history_gain",
     "history_loss",
     "history_bonus",
+    "CHAR_PAIR_SHARE",
 ]
 
 SYSTEM_PRIOR = 0.5  # L0 of a system-lexicon word
@@ -79,16 +82,21 @@ MARGIN = 1.0  # nats by which a word chosen over the prediction then leads it
 TOP_LIKELIHOOD = 0.97  # the delta rule never goes past this
 ACCEPT_GAIN = 0.05  # η for the words of a prediction the user accepted as it was
 ACCEPT_CEILING = 0.65  # confirmations alone never take a new word past this likelihood
-# a system word the user rejected loses this fraction of its likelihood, and never falls
-# below SYSTEM_FLOOR by rejections alone (SCALE · logit 0.3 ≈ −5 nats): its rejection in one
-# context says little about the next, where it may be right (issue 16: the demoted right
-# words were the first cause of the misses learning added over long runs)
+# a system word the user rejected loses this fraction of what learning gave it, and never
+# falls below its prior by rejections alone: its rejection in one context says little about
+# the next, where it may be right, and the word chosen over it gains anyway (issue 16: the
+# demoted right words were the first cause of the misses learning added over long runs;
+# forgetting a word still hides it)
 SYSTEM_REJECT_RATE = 0.2
-SYSTEM_FLOOR = 0.3
+SYSTEM_FLOOR = SYSTEM_PRIOR
 # a choice made right after a previous word may be the context's (的 after one word, 地 after
 # another): the history pair takes it whole, the word's own likelihood this share of the gain
 # or loss (1 at a clause start, where no pair can hold it)
 CONTEXT_SHARE = 0.5
+# picks never lift a system character past this (SCALE · logit 0.6 ≈ 2.4 nats): characters
+# picked over and over in their contexts were the promoted words that most often took the
+# place of right ones over long runs (issue 16)
+CHAR_CEILING = 0.6
 
 
 def gain(likelihood: float, eta: float, ceiling: float = 0.9) -> float:
@@ -100,6 +108,13 @@ def gain(likelihood: float, eta: float, ceiling: float = 0.9) -> float:
     if likelihood >= ceiling:
         return likelihood
     return likelihood + eta * (ceiling - likelihood)
+
+
+def gain_ceiling(length: int, system_word: bool) -> float:
+    """The ceiling of `gain` for a word: CHAR_CEILING for a single character of the system
+    lexicon, whose choice is nearly always its context's (的 / 地 / 得, 他 / 她 / 它: the
+    history pairs hold that), else 0.9."""
+    return CHAR_CEILING if system_word and length == 1 else 0.9
 
 
 def confirm(likelihood: float, eta: float = ACCEPT_GAIN,
@@ -207,6 +222,10 @@ HISTORY_SCALE = 6.0  # nats of score for a pair of strength 1
 HISTORY_GAIN = 0.5  # η: one commit S = 0.5 (3 nats), two 0.75 (4.5 nats), three 0.875
 HISTORY_REJECT = 0.5  # ρ
 HISTORY_FLOOR = 0.05  # a pair decayed below this is dropped (0.3 nats)
+# a pair of two single characters (我 在) gets this share of the bonus: such pairs are
+# frequent and ambiguous (我在 / 我再), and at full weight they were the history pairs that
+# most often took the place of right text over long runs (issue 16)
+CHAR_PAIR_SHARE = 0.5
 
 
 def history_gain(strength: float, eta: float = HISTORY_GAIN) -> float:
@@ -217,6 +236,7 @@ def history_loss(strength: float, rho: float = HISTORY_REJECT) -> float:
     return strength * (1.0 - rho)
 
 
-def history_bonus(strength: float) -> float:
-    """Nats added to a word's score right after the pair's previous word."""
-    return HISTORY_SCALE * strength
+def history_bonus(strength: float, prev: str = "", word: str = "") -> float:
+    """Nats added to `word`'s score right after `prev` (a pair of strength `strength`)."""
+    share = CHAR_PAIR_SHARE if len(prev) == 1 and len(word) == 1 else 1.0
+    return HISTORY_SCALE * strength * share

@@ -17,7 +17,7 @@ from lexicon.trie import SystemLexicon
 from lexicon.user_lexicon import HistoryEntry
 
 WORDS = [("中国", ("zhong", "guo"), 600), ("我", ("wo",), 900), ("好", ("hao",), 800),
-         ("号", ("hao",), 30), ("中", ("zhong",), 500), ("国", ("guo",), 400),
+         ("号", ("hao",), 100), ("中", ("zhong",), 500), ("国", ("guo",), 400),
          ("现在", ("xian", "zai"), 700), ("先在", ("xian", "zai"), 5), ("你", ("ni",), 900),
          ("泥", ("ni",), 50), ("西安", ("xi", "an"), 200), ("先", ("xian",), 400)]
 CORPUS = [["我", "好"], ["中国"], ["中国", "好"], ["我"], ["现在", "你", "好"]]
@@ -127,20 +127,22 @@ def test_a_session_adds_at_most_its_cap_of_entries_and_entries_keep_learning(tmp
     learner = open_learner(tmp_path / "user.db")
     engine = Engine(lex, lm, Config(lm=False, learn_session_cap=2), learner=learner)
     assert learner.session_cap == 2
-    pick_pieces(engine, "xianzai", ["先在"])  # 先在 gains, 现在 loses: two entries
-    assert len(learner.store) == 2
+    pick_pieces(engine, "xianzai", ["先在"])  # one entry each: 先在, then 泥
+    pick_pieces(engine, "ni", ["泥"])
+    assert len(learner.store) == 2 and learner.session_added == 2
     before = learner.store.get("先在", ("xian", "zai")).likelihood
-    pick_pieces(engine, "ni", ["泥"])  # a third entry: refused
-    assert learner.store.get("泥", ("ni",)) is None and len(learner.store) == 2
-    pick_pieces(engine, "xianzai", ["现在"])
+    pick_pieces(engine, "hao", ["号"])  # a third entry: refused
+    assert learner.store.get("号", ("hao",)) is None and len(learner.store) == 2
+    pick_pieces(engine, "xianzai", ["现在"])  # 先在 loses what it gained; 现在 is no entry
+    assert learner.store.get("先在", ("xian", "zai")).likelihood < before
+    assert learner.store.get("现在", ("xian", "zai")) is None
     pick_pieces(engine, "xianzai", ["先在"])
     assert learner.store.get("先在", ("xian", "zai")).commits == 2  # still learning
-    assert learner.store.get("先在", ("xian", "zai")).likelihood >= before
     learner.close()
     learner = open_learner(tmp_path / "user.db")  # a new session may add again
     engine = Engine(lex, lm, Config(lm=False, learn_session_cap=2), learner=learner)
-    pick_pieces(engine, "ni", ["泥"])
-    assert learner.store.get("泥", ("ni",)) is not None
+    pick_pieces(engine, "hao", ["号"])
+    assert learner.store.get("号", ("hao",)) is not None
     learner.close()
 
 
@@ -180,3 +182,44 @@ def test_an_old_user_db_upgrades_and_learns_pairs(tmp_path):
     assert learner.store.schema_version == 3
     assert learner.store.get_pair("中国", "号") == HistoryEntry("中国", "号", 0.5, 1, 5)
     learner.close()
+
+
+# ---- the formulas (ime.likelihood) and the index (ime.history) ------------------------------
+
+
+def test_a_rejection_takes_back_what_learning_gave_a_system_word_and_no_more():
+    promoted = lk.gain(lk.SYSTEM_PRIOR, lk.selection_gain(2))
+    once = lk.system_loss(promoted, 2)
+    assert lk.SYSTEM_PRIOR < once < promoted
+    floor = promoted
+    for _ in range(20):
+        floor = lk.system_loss(floor, 2)
+    assert floor == lk.SYSTEM_PRIOR  # back to the dictionary's word, never below
+    assert lk.system_loss(0.4, 2) == 0.4  # below it (a file of an older version): unchanged
+    assert lk.loss(0.8, 0.5) == pytest.approx(0.4)  # a learned new word still loses half
+
+
+def test_a_picked_character_stops_at_its_ceiling_and_a_word_goes_on():
+    c = w = lk.SYSTEM_PRIOR
+    for _ in range(30):
+        c = lk.gain(c, lk.selection_gain(1), lk.gain_ceiling(1, True))
+        w = lk.gain(w, lk.selection_gain(2), lk.gain_ceiling(2, True))
+    assert c <= lk.CHAR_CEILING and c == pytest.approx(lk.CHAR_CEILING, abs=1e-2)
+    assert w == pytest.approx(0.9, abs=1e-2)
+    assert lk.gain_ceiling(1, False) == 0.9  # a learned one-character word: the usual
+
+
+def test_pair_strength_rises_falls_and_the_longest_previous_word_matches():
+    s1 = lk.history_gain(0.0)
+    s2 = lk.history_gain(s1)
+    assert (s1, s2) == (0.5, 0.75) and lk.history_loss(s2) == 0.375
+    assert lk.history_bonus(s2) == pytest.approx(0.75 * lk.HISTORY_SCALE)
+    h = HistoryBigram()
+    h.load([HistoryEntry("国", "号", 0.5, 1, 10), HistoryEntry("中国", "号", 1.0, 2, 10)], 10)
+    assert h.after("我们中国", "号") == lk.history_bonus(1.0)  # 中国, not 国
+    # two single characters: a share of the bonus
+    assert h.after("美国", "号") == lk.history_bonus(0.5, "国", "号") == pytest.approx(
+        0.5 * lk.CHAR_PAIR_SHARE * lk.HISTORY_SCALE)
+    assert h.after("", "号") == 0.0 and h.after("中国", "好") == 0.0
+    h.drop_word("中国")
+    assert len(h) == 1 and h.after("我们中国", "号") == lk.history_bonus(0.5, "国", "号")
