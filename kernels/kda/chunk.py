@@ -526,7 +526,7 @@ def _bwd_wkd_kernel(
     tl.store(dg + off_k, dG, mask=mk)
 
 
-@triton.jit
+@triton.jit(do_not_specialize=["BHT"])  # BHT = 1 (one token) must stay a tensor: .to below
 def _bwd_vA_kernel(
     v, beta, Akk_buf, N_buf, Vn_buf, dVn_buf, do, dN_buf, db_buf,
     dv, dbeta, dA_buf, dAqk_buf,  # fp32 outputs
@@ -762,6 +762,29 @@ def _warps(K: int, V: int) -> int:
     return 8 if max(K, V) >= 128 else 4
 
 
+_STAGES: dict[tuple, int] = {}  # (kernel, shape key) -> pipeline stages that fit
+
+
+def _fitting(kernel, grid: tuple, stages: int, key: tuple):
+    """`kernel[grid]` launched with `stages` pipeline stages, or with fewer where the chip's
+    shared memory cannot hold that many (wide heads, K or V of 128: 3 stages of the inter
+    kernels need up to 384 KB on an H200's 227 KB); the stages that fit are remembered."""
+
+    def launch(*args, **kw):
+        k = (kernel.fn.__name__, *key)
+        for s in range(_STAGES.get(k, stages), 0, -1):
+            try:
+                out = kernel[grid](*args, num_stages=s, **kw)
+            except triton.runtime.errors.OutOfResources:
+                if s == 1:
+                    raise
+                continue
+            _STAGES[k] = s
+            return out
+
+    return launch
+
+
 def _bv(V: int, parallel: int, fixed: int) -> int:
     """V block of a sequential pass: `fixed`, or by default split V further when there are
     few (sequence, head)s."""
@@ -841,13 +864,13 @@ def _chunk_fwd(
     h = torch.empty(B, NT, H, K, V, device=dev, dtype=f32) if save_for_bwd else o
     Vn = torch.empty(B, T, H, V, device=dev, dtype=f32) if save_for_bwd else o
     BV = _bv(V, B * H, INTER_BV)
-    _inter_fwd_kernel[(V // BV, B * H)](
+    _fitting(_inter_fwd_kernel, (V // BV, B * H), INTER_STAGES, (K, V, BV, DT))(
         W, U, Qg, Kd, gC, Aqk,
         h0 if h0 is not None else o, o, ht, h, Vn,
         T, H, NT,
         K=K, V=V, C=C, BV=BV, DT=DT,
         HAS_H0=h0 is not None, STORE_HT=output_final_state, STORE_H=save_for_bwd,
-        num_warps=INTER_WARPS, num_stages=INTER_STAGES,
+        num_warps=INTER_WARPS,
     )  # fmt: skip
     saved = dict(G=G, Akk=Akk, Aqk=Aqk, N=Nm, W=W, Qg=Qg, Kd=Kd, gC=gC, h=h, Vn=Vn)
     return o, (ht if output_final_state else None), saved
@@ -876,12 +899,12 @@ def _chunk_bwd(
     dVn = torch.empty(B, T, H, V, device=dev, dtype=f32)
     dh0 = torch.empty(B, H, K, V, device=dev, dtype=f32) if need_dh0 else dVn
     BV = _bv(V, B * H, INTER_BWD_BV)
-    _inter_bwd_kernel[(V // BV, B * H)](
+    _fitting(_inter_bwd_kernel, (V // BV, B * H), INTER_BWD_STAGES, (K, V, BV, DT))(
         do, saved["W"], saved["Qg"], saved["Kd"], saved["gC"], saved["Aqk"],
         dht if dht is not None else dVn, dh, dVn, dh0,
         T, H, NT,
         K=K, V=V, C=C, BV=BV, DT=DT, HAS_DHT=dht is not None, STORE_DH0=need_dh0,
-        num_warps=4, num_stages=INTER_BWD_STAGES,
+        num_warps=4,
     )  # fmt: skip
     dq = torch.empty(B, T, H, K, device=dev, dtype=f32)
     dk = torch.empty_like(dq)
