@@ -53,8 +53,8 @@ class Config:
     learn_session_cap: int = 2000
     lm: bool = True  # rank with the neural LM when its weights and torch are present
     # where the neural LM ranks: "rerank" the decoder's n-best afterwards, or "search" inside
-    # the decoder's beam (each hypothesis scored after the committed text: slower, and with
-    # today's model no better on the dev logs; benchmarks/RESULTS.md)
+    # the decoder's beam (each hypothesis scored after the committed text: about a point of
+    # P@1 better on the dev logs, and half as slow again; benchmarks/RESULTS.md)
     lm_mode: str = "rerank"
     device: str = "auto"  # "cpu", "cuda" or "auto" for the neural LM
     recording: bool = False  # append committed units to a typing log (opt-in)

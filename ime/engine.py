@@ -40,8 +40,9 @@ __all__ = ["Engine", "Composition", "Reranker", "Learner", "load_reranker", "lm_
            "SEARCH_LAMBDA", "SEARCH_WIDTH"]
 
 # the neural LM inside the search (config lm_mode = "search"): weight of its log-probability
-# against the word LM's path score, and how many extensions per node it scores
-SEARCH_LAMBDA = 0.5
+# against the word LM's path score, and how many extensions per node it scores (tuned on
+# the first 30 records of the four full-pinyin dev logs: benchmarks/RESULTS.md, issue 15)
+SEARCH_LAMBDA = 0.3
 SEARCH_WIDTH = 24
 
 

@@ -36,7 +36,7 @@ from lm.model import KimiLinearLM, State
 
 __all__ = ["NeuralReranker", "LMHandle", "DEFAULT_LAMBDA"]
 
-DEFAULT_LAMBDA = 0.5  # tuned on the news and fortunes dev logs (benchmarks/rerank.py)
+DEFAULT_LAMBDA = 0.25  # tuned on the four full-pinyin dev logs (benchmarks/rerank.py, issue 14)
 TOP = 10  # sentences rescored per keystroke (the rest keep their place after them)
 MAX_CONTEXT = 200  # characters of left context a fresh start reads
 # A character outside the vocabulary scores as UNK (the mass of every rare character) minus
