@@ -2,12 +2,15 @@
 the context's handle (a fresh start or an advance by committed text).
 
     python benchmarks/lm_keystroke.py LOG [--limit 100] [--device cuda] [--json F]
+        [--lm-mode search --widths 8,16,24,48 --lam 0.3] [--plot F.png]
 
 Replays LOG letter by letter as benchmarks/keystroke.py does (the simulated user, learning
 off, torch on one thread) and times each keystroke, and inside it every call into the
 reranker (`logp`, `start`, `advance`; on a GPU each call is synchronised before its clock
 stops, so its time is its own). The rest of a keystroke is the decoder and the engine's
 bookkeeping. Also the kernel launches of one candidate scoring call (torch.profiler).
+With `--lm-mode search` the LM runs inside the decoder's search, once per `--widths` entry
+(extensions it scores per node): the cost per keystroke against the width, as a plot.
 """
 
 from __future__ import annotations
@@ -89,19 +92,36 @@ def main() -> int:
     ap.add_argument("--limit", type=int, default=100)
     ap.add_argument("--device", default="auto")
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--lm-mode", choices=("rerank", "search"), default="rerank")
+    ap.add_argument("--widths", default="24", help="search widths (with --lm-mode search)")
+    ap.add_argument("--lam", type=float, help="the search's lambda (default the engine's)")
+    ap.add_argument("--plot", type=Path, help="keystroke ms against the search width")
     args = ap.parse_args()
     records, _ = read_log(Path(args.log))
     records = records[: args.limit]
     out = {"log": Path(args.log).stem, "records": len(records), "date": time.strftime("%Y-%m-%d"),
            "modes": {}}
     base = Engine.load(Config(learning=False, lm=False), progress=False)
-    for label, lm in (("LM off", False), ("LM on", True)):
-        engine = Engine.load(Config(learning=False, lm=lm, device=args.device, threads=1),
-                             progress=False) if lm else base
+    runs = [("LM off", False, None)]
+    if args.lm_mode == "search":
+        runs += [(f"search, width {w}", True, int(w)) for w in args.widths.split(",")]
+    else:
+        runs.append(("LM on", True, None))
+    on = None
+    for label, lm, width in runs:
+        if lm and on is None:
+            on = Engine.load(Config(learning=False, lm=True, device=args.device, threads=1,
+                                    lm_mode=args.lm_mode), progress=False)
+            on.reranker = Timed(on.reranker)
+        engine = on if lm else base
         timed = None
         if lm:
-            timed = Timed(engine.reranker)
-            engine.reranker = timed
+            timed = engine.reranker
+            timed.calls = {k: [] for k in timed.calls}
+            if width is not None:
+                engine.search_width = width
+                if args.lam is not None:
+                    engine.search_lam = args.lam
         ctx = engine.new_context()
         total, parts = [], {"logp": [], "start": [], "advance": [], "rest": []}
         hits = 0
@@ -126,9 +146,11 @@ def main() -> int:
                "parts_ms": {k: summary(v) for k, v in parts.items()}}
         if timed is not None:
             res["calls_ms"] = {k: summary(v) for k, v in timed.calls.items()}
-            res["device"] = str(timed.r.device)
+            res["device"] = out["device"] = str(timed.r.device)
             if timed.cuda:
                 res["one_logp"] = launches(timed.r)
+        if width is not None:
+            res["width"], res["lam"] = width, engine.search_lam
         out["modes"][label] = res
         k = res["keystroke_ms"]
         print(f"{label}: keystroke p50 {k['p50']:.2f} p95 {k['p95']:.2f} p99 {k['p99']:.2f} ms "
@@ -141,7 +163,39 @@ def main() -> int:
             print(f"   one logp: {res['one_logp']}")
     if args.json:
         args.json.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
+    if args.plot:
+        plot(out, args.plot)
     return 0
+
+
+def plot(out: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    widths = [(m["width"], m) for m in out["modes"].values() if "width" in m]
+    if not widths:
+        return
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    xs = [w for w, _ in widths]
+    for q, style in (("p50", "-"), ("p95", "--"), ("p99", ":")):
+        ax.plot(xs, [m["keystroke_ms"][q] for _, m in widths], style, marker="o",
+                label=f"keystroke {q}")
+    ax.plot(xs, [m["parts_ms"]["logp"]["mean"] for _, m in widths], "-", marker="s",
+            label="LM scoring per keystroke (mean)")
+    off = out["modes"]["LM off"]["keystroke_ms"]["p95"]
+    ax.axhline(off, color="grey", ls=":", lw=1, label=f"LM off, p95 ({off:.1f} ms)")
+    ax.set_xlabel("search width (extensions the neural LM scores per node)")
+    ax.set_ylabel("ms per keystroke")
+    ax.set_title(f"the LM in the search: cost per keystroke ({out['log']}, "
+                 f"{out['records']} records, {out.get('device', '')})")
+    ax.legend(fontsize=7)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
 
 
 if __name__ == "__main__":
