@@ -149,3 +149,26 @@ def test_prefixes_scored_together_equal_prefixes_scored_apart(reranker: NeuralRe
     together = reranker.logp(reranker.start("我爱"), texts)
     apart = [reranker.logp(reranker.start("我爱"), [t])[0] for t in texts]
     assert together == pytest.approx(apart, abs=2e-3)
+
+
+def test_the_batch_padded_to_a_graphs_shape_scores_the_same(reranker: NeuralReranker) -> None:
+    """The GPU path pads its batch to a CUDA graph's shape (rows to a power of two,
+    characters to a multiple of 8): causal rows that are independent of each other score
+    the same with and without the padding (here op by op, on the CPU)."""
+
+    class NoGraph:  # the padded batch, scored op by op
+        def score(self, handle, ids):
+            assert ids.shape[0] in (4, 8, 16) and ids.shape[1] % 8 == 0
+            return None
+
+    texts = ["去公园", "去工作", "去公园散步了吗", "", "中国人民", "时间"]
+    for context in ("今天天气很好，我们" * 10, "做"):
+        h = reranker.start(context)
+        want = reranker._logp_batch(h, texts)
+        reranker.graphs = NoGraph()
+        try:
+            got = reranker._logp_batch(h, texts)
+        finally:
+            reranker.graphs = None
+        assert got == pytest.approx(want, rel=1e-5, abs=1e-4)
+        assert got[3] == 0.0 and want == pytest.approx(reranker.logp(h, texts), abs=1e-3)
