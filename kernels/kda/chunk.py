@@ -766,9 +766,10 @@ _STAGES: dict[tuple, int] = {}  # (kernel, shape key) -> pipeline stages that fi
 
 
 def _fitting(kernel, grid: tuple, stages: int, key: tuple):
-    """`kernel[grid]` launched with `stages` pipeline stages, or with fewer where the chip's
-    shared memory cannot hold that many (wide heads, K or V of 128: 3 stages of the inter
-    kernels need up to 384 KB on an H200's 227 KB); the stages that fit are remembered."""
+    """`kernel[grid]` launched with `stages` pipeline stages (3: triton's default), or with
+    fewer where the chip's shared memory cannot hold that many (wide heads, K or V of 128:
+    3 stages of the inter kernels need up to 384 KB on an H200's 227 KB); the stages that
+    fit are remembered."""
 
     def launch(*args, **kw):
         k = (kernel.fn.__name__, *key)
@@ -854,7 +855,7 @@ def _chunk_fwd(
     W = torch.empty(B, T, H, K, device=dev, dtype=dt)
     U = torch.empty(B, T, H, V, device=dev, dtype=dt)
     BK, BV = min(K, WU_BLOCK), min(V, WU_BLOCK)
-    _wu_fwd_kernel[(NT, B * H, K // BK + V // BV)](
+    _fitting(_wu_fwd_kernel, (NT, B * H, K // BK + V // BV), 3, (K, V, DT))(
         Kb, v, beta, Nm, W, U,
         T, H,
         K=K, V=V, C=C, BK=BK, BV=BV, DT=DT, num_warps=WU_WARPS,
@@ -916,7 +917,7 @@ def _chunk_bwd(
     BHT = B * T * H
     dN = torch.empty(NKB, B, T, H, C, device=dev, dtype=f32)  # per-K-block shares of dN
     dbk = torch.empty(NKB, B, T, H, device=dev, dtype=f32)  # per-K-block shares of dbeta
-    _bwd_wkd_kernel[(NKB, NT, B * H)](
+    _fitting(_bwd_wkd_kernel, (NKB, NT, B * H), 3, (K, V, DT))(
         q, k, beta, saved["G"], saved["gC"], saved["N"], saved["h"], dh, saved["Vn"], dVn, do,
         dq, dk, dg, dN, dbk,
         scale, T, H, NT, BHT,
@@ -925,7 +926,7 @@ def _chunk_bwd(
     )  # fmt: skip
     dA = torch.empty(B, T, H, C, device=dev, dtype=f32)
     dAqk = torch.empty_like(dA)
-    _bwd_vA_kernel[(NT, B * H)](
+    _fitting(_bwd_vA_kernel, (NT, B * H), 3, (K, V, DT))(
         v, beta, saved["Akk"], saved["N"], saved["Vn"], dVn, do, dN, dbk,
         dv, dbeta, dA, dAqk,
         T, H, BHT,
@@ -933,7 +934,7 @@ def _chunk_bwd(
         num_warps=_warps(K, V),
     )  # fmt: skip
     BKP = min(K, PAIR_BK)
-    _bwd_pair_kernel[(K // BKP, NT, B * H)](
+    _fitting(_bwd_pair_kernel, (K // BKP, NT, B * H), 3, (K, DT))(
         q, k, saved["G"], saved["gC"], dA, dAqk,
         dq, dk, dg,
         scale, T, H, NT,
