@@ -1,7 +1,7 @@
 """Why the top sentence is wrong: the misses of a dev log sorted into kinds.
 
     python benchmarks/misses.py LOG [LOG ...] [--cache-dir DIR] [--limit N] [--json F]
-        [--examples K]
+        [--examples K] [--prefix N] [--word-penalty X]
 
 Each record's whole key string is composed after its context (learning and the neural LM
 off, as `replay --no-learn --no-lm`); a record whose top sentence is not its text is
@@ -100,9 +100,13 @@ def main() -> int:
     ap.add_argument("--prefix", type=int, default=0,
                     help="also P@1, P@5 and char accuracy of the first N records")
     ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--word-penalty", type=float, default=None,
+                    help="the decoder's per-word penalty in nats (default: the engine's)")
     args = ap.parse_args()
     engine = Engine.load(Config(lm=False, learning=False), cache_dir=args.cache_dir,
                          progress=False)
+    if args.word_penalty is not None:
+        engine.decoder.word_penalty = args.word_penalty
     out = {}
     for log in args.logs:
         records = load_log(log, limit=args.limit)[0]
