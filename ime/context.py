@@ -85,6 +85,9 @@ class InputContext:
         self._left = tail
         self._lm = None
         self._lm_picks = None
+        # the new context's LM state is computed now, outside a keystroke: the application
+        # told us where the cursor is, and the next key is then scored from it at once
+        self._handle()
         if self._keys:
             self._refresh()
 
