@@ -239,7 +239,9 @@ def report(out: dict) -> str:
         off_all = sum(r["hit"] for r in res["off_records"]) / len(res["off_records"])
         lines.append("| P@1 off | " + " | ".join(f"{x:.3f}" for x in res["off"])
                      + f" | {off_all:.3f} |")
-        for label, run in res["on"].items():
+        labels = list(res["on"])
+        for label in dict.fromkeys([labels[0], labels[-1]]):  # the first and the last run
+            run = res["on"][label]
             lines.append(f"| P@1 {label} | " + " | ".join(f"{x:.3f}" for x in run["p_at_1"])
                          + f" | {run['p_at_1_all']:.3f} |")
         for label, run in res["on"].items():
@@ -309,7 +311,8 @@ def main() -> int:
         records = load_log(args.logs / f"{name}.jsonl")[0][: args.limit]
         prev = earlier["logs"].get(name)
         t0 = time.process_time()
-        if prev is not None and "off_records" in prev and len(prev["off_records"]) == len(records):
+        if (prev is not None and len(prev.get("off_records", ())) == len(records)
+                and "words" in prev["off_records"][0]):
             off = prev["off_records"]
         else:
             off = replay_off(base, records, name)

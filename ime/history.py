@@ -57,7 +57,7 @@ class HistoryBigram:
             row = self.bonus[p.word] = {}
         if p.prev not in row:
             self._pairs += 1
-        row[p.prev] = lk.history_bonus(s, p.prev, p.word)
+        row[p.prev] = lk.history_bonus(s)
 
     def drop_word(self, text: str) -> None:
         """Every pair with `text` on either side (the word was forgotten)."""

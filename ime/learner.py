@@ -498,6 +498,8 @@ class WordLearner:
             touched = False
             for op, eta in ops[key]:
                 if op == "gain" and eta > 0:
+                    if system:
+                        eta *= lk.SYSTEM_GAIN_SHARE
                     L = lk.gain(L, eta, lk.gain_ceiling(len(word), system))
                     touched, deleted = True, False
                 elif op == "overtake":
@@ -567,13 +569,17 @@ class WordLearner:
                 words.extend(w.text if check_word(w.text) is None else None for w in p.words)
             else:
                 words.append(None)  # letters as typed: no pair across them
-        committed = dict.fromkeys((a, b) for a, b in zip([first] + words, words) if a and b)
+        # no pair of two single characters: such pairs are frequent and ambiguous (我在 /
+        # 我再); with them the history bonus lost more records than it won over long runs
+        committed = dict.fromkeys((a, b) for a, b in zip([first] + words, words)
+                                  if a and b and len(a) + len(b) > 2)
         rejected: dict[Pair, None] = {}
         predicted = [w.text for w in event.prediction]
         if predicted and "".join(predicted) != event.text:
             rejected = dict.fromkeys(
                 (a, b) for a, b in zip([first] + predicted, predicted)
-                if a and b and (a, b) not in committed and check_word(b) is None
+                if a and b and len(a) + len(b) > 2 and (a, b) not in committed
+                and check_word(b) is None
                 and check_word(a) is None)
         last = (event.text, words[-1]) if words and words[-1] else None
         return committed, rejected, last

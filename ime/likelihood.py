@@ -56,6 +56,7 @@ __all__ = [
     "SYSTEM_FLOOR",
     "CONTEXT_SHARE",
     "CHAR_CEILING",
+    "SYSTEM_GAIN_SHARE",
     "gain_ceiling",
     "ACCEPT_GAIN",
     "score_adjustment",
@@ -69,7 +70,6 @@ __all__ = [
     "history_gain",
     "history_loss",
     "history_bonus",
-    "CHAR_PAIR_SHARE",
 ]
 
 SYSTEM_PRIOR = 0.5  # L0 of a system-lexicon word
@@ -97,6 +97,9 @@ CONTEXT_SHARE = 0.5
 # picked over and over in their contexts were the promoted words that most often took the
 # place of right ones over long runs (issue 16)
 CHAR_CEILING = 0.6
+# a system word's share of a pick's gain: the dictionary knows it already, and a pick in one
+# context (made to win there by `overtake`) should not make it win everywhere
+SYSTEM_GAIN_SHARE = 0.5
 
 
 def gain(likelihood: float, eta: float, ceiling: float = 0.9) -> float:
@@ -222,10 +225,6 @@ HISTORY_SCALE = 6.0  # nats of score for a pair of strength 1
 HISTORY_GAIN = 0.5  # η: one commit S = 0.5 (3 nats), two 0.75 (4.5 nats), three 0.875
 HISTORY_REJECT = 0.5  # ρ
 HISTORY_FLOOR = 0.05  # a pair decayed below this is dropped (0.3 nats)
-# a pair of two single characters (我 在) gets this share of the bonus: such pairs are
-# frequent and ambiguous (我在 / 我再), and at full weight they were the history pairs that
-# most often took the place of right text over long runs (issue 16)
-CHAR_PAIR_SHARE = 0.5
 
 
 def history_gain(strength: float, eta: float = HISTORY_GAIN) -> float:
@@ -236,7 +235,6 @@ def history_loss(strength: float, rho: float = HISTORY_REJECT) -> float:
     return strength * (1.0 - rho)
 
 
-def history_bonus(strength: float, prev: str = "", word: str = "") -> float:
-    """Nats added to `word`'s score right after `prev` (a pair of strength `strength`)."""
-    share = CHAR_PAIR_SHARE if len(prev) == 1 and len(word) == 1 else 1.0
-    return HISTORY_SCALE * strength * share
+def history_bonus(strength: float) -> float:
+    """Nats added to a word's score right after the pair's previous word."""
+    return HISTORY_SCALE * strength

@@ -17,7 +17,7 @@ from lexicon.trie import SystemLexicon
 from lexicon.user_lexicon import HistoryEntry
 
 WORDS = [("中国", ("zhong", "guo"), 600), ("我", ("wo",), 900), ("好", ("hao",), 800),
-         ("号", ("hao",), 100), ("中", ("zhong",), 500), ("国", ("guo",), 400),
+         ("号", ("hao",), 300), ("中", ("zhong",), 500), ("国", ("guo",), 400),
          ("现在", ("xian", "zai"), 700), ("先在", ("xian", "zai"), 5), ("你", ("ni",), 900),
          ("泥", ("ni",), 50), ("西安", ("xi", "an"), 200), ("先", ("xian",), 400)]
 CORPUS = [["我", "好"], ["中国"], ["中国", "好"], ["我"], ["现在", "你", "好"]]
@@ -89,6 +89,8 @@ def test_a_pair_across_commits_counts_when_the_second_follows_the_first(engine):
     assert engine.learner.store.get_pair("中国", "号").commits == 2
     assert top(engine, "hao", context="我们的中国") == "号"
     assert top(engine, "hao", context="我") == "好"
+    pick_pieces(engine, "wohao", ["我", "号"])  # two single characters: never a pair
+    assert engine.learner.store.get_pair("我", "号") is None
     # text the user typed elsewhere in between: no pair across it
     pick_pieces(engine, "hao", ["号"], context="中国人说")
     assert engine.learner.store.get_pair("中国", "号").commits == 2
@@ -217,9 +219,7 @@ def test_pair_strength_rises_falls_and_the_longest_previous_word_matches():
     h = HistoryBigram()
     h.load([HistoryEntry("国", "号", 0.5, 1, 10), HistoryEntry("中国", "号", 1.0, 2, 10)], 10)
     assert h.after("我们中国", "号") == lk.history_bonus(1.0)  # 中国, not 国
-    # two single characters: a share of the bonus
-    assert h.after("美国", "号") == lk.history_bonus(0.5, "国", "号") == pytest.approx(
-        0.5 * lk.CHAR_PAIR_SHARE * lk.HISTORY_SCALE)
+    assert h.after("美国", "号") == lk.history_bonus(0.5)
     assert h.after("", "号") == 0.0 and h.after("中国", "好") == 0.0
     h.drop_word("中国")
-    assert len(h) == 1 and h.after("我们中国", "号") == lk.history_bonus(0.5, "国", "号")
+    assert len(h) == 1 and h.after("我们中国", "号") == lk.history_bonus(0.5)
