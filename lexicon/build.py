@@ -16,8 +16,8 @@ from promoting odd words.
 
 The n-gram: with the corpus, an order-3 interpolated modified Kneser-Ney model over the
 whole train split (every domain), each line's Han runs segmented into words with the
-unigram (most probable segmentation), pruned to bigrams and trigrams seen twice or more
-(`MIN_BIGRAM`, `MIN_TRIGRAM`). Without the corpus, the word bigram of People's Daily as
+unigram (most probable segmentation), with every bigram seen and the trigrams seen twice
+or more (`MIN_BIGRAM`, `MIN_TRIGRAM`: chosen on the dev logs, benchmarks/RESULTS.md). Without the corpus, the word bigram of People's Daily as
 before. Either way the last 10 % of People's Daily lines (the news dev split) is never
 counted.
 
@@ -70,7 +70,7 @@ __all__ = ["build_lexicon", "default_cache_dir", "is_built", "ensure_built", "ch
            "CacheDirError", "BUILD_VERSION", "LIST_WEIGHTS", "read_frequency_lists",
            "mixed_logp", "corpus_dir", "corpus_clauses"]
 
-BUILD_VERSION = 2
+BUILD_VERSION = 3  # 3: every corpus bigram kept (2: those seen twice or more)
 MAX_WORD_LEN = 12
 PHRASE_MAX_LEN = 8
 DEV_FRACTION = 0.10
@@ -81,8 +81,13 @@ BIGRAM_MIX = 0.5  # weight of the Kneser-Ney continuation unigram in the lower o
 # read, for its words, which then get every other list's floor.
 LIST_WEIGHTS = {"jieba": 0.024, "wordfreq": 0.647, "subtlex": 0.065, "bcc": 0.0,
                 "jionlp": 0.115, "people_daily": 0.064}
-MIN_BIGRAM = 2  # the corpus n-gram stores bigrams seen at least this often
-MIN_TRIGRAM = 2  # and trigrams
+# the corpus n-gram stores bigrams and trigrams seen at least this often. On the first 250
+# records of each full-pinyin dev log, P@1 everyday / dialogue / news / technical: 2 and 2
+# 0.628 / 0.712 / 0.816 / 0.840; 1 and 2 0.644 / 0.768 / 0.848 / 0.848; 1 and 1 0.656 /
+# 0.768 / 0.864 / 0.840, but 517 MB resident after start-up against 221 MB (benchmarks/
+# RESULTS.md)
+MIN_BIGRAM = 1
+MIN_TRIGRAM = 2
 CORPUS_DOMAINS = ("news", "everyday", "dialogue", "technical")
 _HAN_RUN_CHARS = r"[\u3400-\u4dbf\u4e00-\u9fff]+"
 FILES = ("words.marisa", "full.marisa", "initials.marisa", "bigram.npz", "meta.json")

@@ -55,7 +55,10 @@ class BigramModel:
         self._low = array("d", low_logp.astype(np.float64).tobytes())  # [V]
         self._backoff = array("d", backoff.astype(np.float64).tobytes())  # [V + 1]
         self._pairs: dict[int, float] = dict(zip(keys.tolist(), logp.astype(np.float64).tolist()))
-        self._arrays = (low_logp, backoff, keys, logp)
+        # the small arrays as given, for `save`; the pairs' arrays are rebuilt from the dict
+        # there (in its order), not held twice (a million pairs: 12 MB)
+        self._arrays = (low_logp, backoff)
+        self._dtype = logp.dtype
 
     @property
     def num_bigrams(self) -> int:
@@ -77,7 +80,8 @@ class BigramModel:
         return self._low[w]
 
     def save(self, path: Path) -> None:
-        low, backoff, keys, logp = self._arrays
+        low, backoff = self._arrays
+        keys, logp = _arrays_of(self._pairs, self._dtype)
         tmp = path.with_suffix(".tmp.npz")
         np.savez(tmp, low=low, backoff=backoff, keys=keys, logp=logp)
         tmp.replace(path)
@@ -120,7 +124,7 @@ class TrigramModel(BigramModel):
                                                    tri_logp.astype(np.float64).tolist()))
         self._hist: dict[int, float] = dict(zip(hist_keys.tolist(),
                                                 hist_backoff.astype(np.float64).tolist()))
-        self._tri_arrays = (tri_keys, tri_logp, hist_keys, hist_backoff)
+        self._tri_dtypes = (tri_logp.dtype, hist_backoff.dtype)
         self.bos_pair = self.bos * self._stride + self.bos
 
     @property
@@ -142,8 +146,10 @@ class TrigramModel(BigramModel):
         return self._triples, self._hist
 
     def save(self, path: Path) -> None:
-        low, backoff, keys, logp = self._arrays
-        tri_keys, tri_logp, hist_keys, hist_backoff = self._tri_arrays
+        low, backoff = self._arrays
+        keys, logp = _arrays_of(self._pairs, self._dtype)
+        tri_keys, tri_logp = _arrays_of(self._triples, self._tri_dtypes[0])
+        hist_keys, hist_backoff = _arrays_of(self._hist, self._tri_dtypes[1])
         tmp = path.with_suffix(".tmp.npz")
         np.savez(tmp, low=low, backoff=backoff, keys=keys, logp=logp, tri_keys=tri_keys,
                  tri_logp=tri_logp, hist_keys=hist_keys, hist_backoff=hist_backoff)
@@ -158,6 +164,14 @@ class TrigramModel(BigramModel):
                 n += 1
                 hh = (hh % self._stride) * self._stride + w
         return math.exp(-total / max(n, 1))
+
+
+def _arrays_of(table: dict[int, float], dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
+    """A table's keys (int64) and values (in `dtype`, the type they were read from, so the
+    values are those read), in the dict's order: the order they came in."""
+    keys = np.fromiter(table.keys(), dtype=np.int64, count=len(table))
+    values = np.fromiter(table.values(), dtype=np.float64, count=len(table)).astype(dtype)
+    return keys, values
 
 
 def _discounts(counts: np.ndarray) -> tuple[float, float, float]:
