@@ -202,22 +202,31 @@ def plot(out: dict, path: Path) -> None:
     for j, name in enumerate(logs):
         res = out["logs"][name]
         xs = [w * (i + 1) for i in range(len(res["off"]))]
+        labels = list(res["on"])
+        ends = list(dict.fromkeys([labels[0], labels[-1]]))  # drawn bold; steps between thin
         ax = axes[0][j]
         ax.axhline(8, color="grey", lw=0.8, ls="--", label="goal +8")
         ax.axhline(0, color="black", lw=0.8)
         for label, run in res["on"].items():
             gain = [100 * (a - b) for a, b in zip(run["p_at_1"], res["off"])]
-            ax.plot(xs, gain, marker="o", label=label)
+            if label in ends:
+                ax.plot(xs, gain, marker="o", lw=2, label=label)
+            else:
+                ax.plot(xs, gain, lw=0.8, alpha=0.5, label=label)
         ax.set_title(f"{name}: gain in P@1 (points)")
         ax.set_xlabel(f"records (window of {w})")
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=7, ncol=2)
         ax = axes[1][j]
-        for label, run in res["on"].items():
+        for label in ends:
+            run = res["on"][label]
             ax.plot(xs, [c["new_offered"] for c in run["counts"]], marker=".",
-                    label=f"{label}: new words")
+                    label=f"{label}: new words offered")
             ax.plot(xs, [c["promoted"] for c in run["counts"]], ls="--",
-                    label=f"{label}: promoted")
+                    label=f"{label}: system words promoted")
+            if run["counts"][-1].get("history_pairs"):
+                ax.plot(xs, [c.get("history_pairs", 0) / 10 for c in run["counts"]], ls=":",
+                        label=f"{label}: history pairs / 10")
         ax.set_title(f"{name}: learned entries")
         ax.set_xlabel("records")
         ax.grid(alpha=0.3)
