@@ -118,9 +118,9 @@ def naive_recurrent_kda(
     V = v.shape[-1]
     qf, kf, vf = q.float() * scale, k.float(), v.float()
     bf = beta.float()
-    S = q.new_zeros(B, H, K, V, dtype=torch.float32)  # [B, H, K, V]
-    if initial_state is not None:
-        S = S + initial_state.float()
+    # [B, H, K, V]; every step below makes a new tensor, so the caller's state is only read
+    S = (initial_state.float().expand(B, H, K, V) if initial_state is not None
+         else q.new_zeros(B, H, K, V, dtype=torch.float32))
     outs = []
     for t in range(T):
         S = S * g[:, t].exp().unsqueeze(-1)  # decay rows: [B, H, K, V]
