@@ -3,7 +3,7 @@
     python benchmarks/rerank.py [--logs benchmarks/data/dev] [--weights W [W ...]]
         [--labels L [L ...]] [--tune 100] [--limit 300] [--lams 0.25,0.5,1]
         [--json benchmarks/rerank.json] [--plot benchmarks/rerank.png] [--device cpu]
-        [--per-keystroke] [--lm-mode rerank|search] [--width 24] [--no-off]
+        [--per-keystroke] [--lm-mode rerank|search] [--width 24] [--no-off] [--top 10]
 
 Logs: every *.jsonl in --logs (default: the corpus's per-domain dev logs,
 benchmarks/data/dev from `main.py corpus logs`; or the older benchmarks/devsets.py ones); none of their text was trained on. For each model
@@ -98,6 +98,8 @@ def main() -> int:
     ap.add_argument("--lm-mode", choices=("rerank", "search"), default="rerank")
     ap.add_argument("--width", type=int, help="the search's width (with --lm-mode search)")
     ap.add_argument("--no-off", action="store_true", help="leave out the LM-off runs")
+    ap.add_argument("--top", type=int, default=None,
+                    help="sentences the reranker rescores (default: lm.rerank.TOP)")
     args = ap.parse_args()
     global PER_KEYSTROKE
     PER_KEYSTROKE = args.per_keystroke
@@ -132,12 +134,14 @@ def main() -> int:
                                for name, recs in measured.items()}}
     search = args.lm_mode == "search"
     for weights, label in zip(args.weights, labels):
-        reranker = NeuralReranker.load(weights, device=args.device)
+        reranker = NeuralReranker.load(weights, device=args.device,
+                                       **({"top": args.top} if args.top else {}))
         on = Engine(base.lexicon, base.bigram,
                     Config(learning=False, lm=True, lm_mode=args.lm_mode), reranker=reranker)
         if args.width:
             on.search_width = args.width
         res: dict = {"weights": str(weights) if weights else "lm/weights (shipped)", "tuning": {},
+                     "top": reranker.top,
                      "width": on.search_width if search else None}
 
         for lam in (float(x) for x in args.lams.split(",")):
