@@ -22,7 +22,8 @@ alone evaluates, writes the checkpoint, the training state and the log.
 `state`: the training state (fp32 weights, optimizer state, generator and every process's
 random state, the log so far) is written there at each evaluation; `resume` continues from
 such a file with the same settings (`stop_after` and `max_seconds` may differ) and gives the
-steps an uninterrupted run gives.
+steps an uninterrupted run gives (in one process to the bit; in several, but for the order
+of the all-reduced sums).
 """
 
 from __future__ import annotations
