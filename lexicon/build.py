@@ -84,8 +84,8 @@ LIST_WEIGHTS = {"jieba": 0.024, "wordfreq": 0.647, "subtlex": 0.065, "bcc": 0.0,
 # the corpus n-gram stores bigrams and trigrams seen at least this often. On the first 250
 # records of each full-pinyin dev log, P@1 everyday / dialogue / news / technical: 2 and 2
 # 0.628 / 0.712 / 0.816 / 0.840; 1 and 2 0.644 / 0.768 / 0.848 / 0.848; 1 and 1 0.656 /
-# 0.768 / 0.864 / 0.840, but 517 MB resident after start-up against 221 MB (benchmarks/
-# RESULTS.md)
+# 0.768 / 0.864 / 0.840, but 517 MB resident after start-up against 221 MB
+# (benchmarks/RESULTS.md)
 MIN_BIGRAM = 1
 MIN_TRIGRAM = 2
 CORPUS_DOMAINS = ("news", "everyday", "dialogue", "technical")
