@@ -604,36 +604,17 @@ class WordLearner:
         _, written, before = self._undo
         self._undo = None
         pairs, self._undo_pairs = self._undo_pairs, []
-        store, restored = self.store, []
         try:
-            with store.transaction():
-                for p, old_pair in pairs:  # the history pairs too (ime.history)
-                    if store.get_pair(p.prev, p.word) != p:
-                        continue
-                    if old_pair is None:
-                        store.conn.execute("DELETE FROM history WHERE prev = ? AND word = ?",
-                                           (p.prev, p.word))
-                    else:
-                        store.put_pairs_in_transaction([old_pair])
-                for e in written:
-                    if store.get(e.word, e.syllables) != e:
-                        continue
-                    old = before[(e.word, e.syllables)]
-                    if old is None:
-                        store.conn.execute("DELETE FROM words WHERE word = ? AND pinyin = ?",
-                                           (e.word, e.pinyin))
-                    else:
-                        store._write_many([old], readings=False)
-                    restored.append(old or e)
+            rows, pairs = self.store.revert(
+                [(e, before[(e.word, e.syllables)]) for e in written], pairs)
         except UserLexiconError as err:
             self.paused = str(err)
             return 0
+        restored = [old or e for e, old in rows]
         self.words.changed(restored, self._tick)
-        for p, old_pair in pairs:
-            if old_pair is None:
-                self.history.set(HistoryEntry(p.prev, p.word, 0.0, 0, self._tick), self._tick)
-            else:
-                self.history.set(old_pair, self._tick)
+        for p, old_pair in pairs:  # the history pairs too (ime.history)
+            self.history.set(old_pair or HistoryEntry(p.prev, p.word, 0.0, 0, self._tick),
+                             self._tick)
         return len(restored)
 
     # ---- forgetting -------------------------------------------------------------------------

@@ -671,6 +671,37 @@ class UserLexicon:
         self.conn.executemany(_UPSERT_PAIR, rows)
         return len(rows)
 
+    def revert(self, rows: Iterable[tuple[UserEntry, UserEntry | None]],
+               pairs: Iterable[tuple[HistoryEntry, HistoryEntry | None]] = ()
+               ) -> tuple[list[tuple[UserEntry, UserEntry | None]],
+                          list[tuple[HistoryEntry, HistoryEntry | None]]]:
+        """Put rows back as they were, in one transaction: each (written, before) whose row
+        is still `written` becomes `before` (None: deleted); a row another writer changed
+        since stays. The same for history pairs. Returns the rows and pairs reverted."""
+        done: list[tuple[UserEntry, UserEntry | None]] = []
+        done_pairs: list[tuple[HistoryEntry, HistoryEntry | None]] = []
+        with self.transaction():
+            conn = self.conn
+            for p, old_pair in pairs:
+                if self.get_pair(p.prev, p.word) != p:
+                    continue
+                if old_pair is None:
+                    conn.execute("DELETE FROM history WHERE prev = ? AND word = ?",
+                                 (p.prev, p.word))
+                else:
+                    self.put_pairs_in_transaction([old_pair])
+                done_pairs.append((p, old_pair))
+            for e, old in rows:
+                if self.get(e.word, e.syllables) != e:
+                    continue
+                if old is None:
+                    conn.execute("DELETE FROM words WHERE word = ? AND pinyin = ?",
+                                 (e.word, e.pinyin))
+                else:
+                    self._write_many([old], readings=False)
+                done.append((e, old))
+        return done, done_pairs
+
     def put_many(self, entries: Iterable[UserEntry]) -> int:
         """Insert or replace entries in one transaction (written in batches): all or nothing."""
         n = 0
