@@ -14,12 +14,12 @@ look-up and never a query. `WordLearner` writes the pairs and keeps this index u
 from __future__ import annotations
 
 from ime import likelihood as lk
+from ime.decoder import BEFORE_CHARS
 from lexicon.user_lexicon import HistoryEntry
 
-__all__ = ["HistoryBigram", "MAX_PAIRS", "MAX_PREV_CHARS"]
+__all__ = ["HistoryBigram", "MAX_PAIRS"]
 
 MAX_PAIRS = 50_000  # pairs kept in memory, the most recently used
-MAX_PREV_CHARS = 8  # the longest previous word matched at the end of the committed text
 
 
 class HistoryBigram:
@@ -76,7 +76,7 @@ class HistoryBigram:
         row = self.bonus.get(word)
         if not row or not before:
             return 0.0
-        for n in range(min(MAX_PREV_CHARS, len(before)), 0, -1):
+        for n in range(min(BEFORE_CHARS, len(before)), 0, -1):  # what a Start keeps
             b = row.get(before[-n:])
             if b is not None:
                 return b
