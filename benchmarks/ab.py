@@ -31,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.machine import busy_core, cpu_model  # noqa: E402
+from benchmarks.machine import busy_core, cpu_model, git_commit, shown_path  # noqa: E402
 
 METRICS = ("p_at_1", "p_at_5", "p_at_10", "char_accuracy", "keystrokes_per_char")
 
@@ -81,7 +81,8 @@ def main() -> int:
                       file=sys.stderr, flush=True)
     report = {"machine": cpu_model(), "date": time.strftime("%Y-%m-%d"), "busy": args.busy,
               "clock": "thread CPU" if args.cpu_clock else "wall",
-              "rounds": args.rounds, "other": str(other), "logs": {}}
+              "rounds": args.rounds, "other": git_commit(other) or shown_path(other),
+              "logs": {}}
     print("| log | metrics equal | P@1 other / this | p50 ms other / this (ratio) | "
           "p95 ms other / this (ratio) |\n|---|---|---|---|---|")
     for name in runs["this"][0]["logs"]:

@@ -61,7 +61,7 @@ def measure(reranker, repeats: int) -> dict[str, dict]:
 def run(args) -> dict:
     import torch
 
-    from benchmarks.machine import cpu_model
+    from benchmarks.machine import cpu_model, shown_path
     from lm.checkpoint import load_checkpoint
     from lm.rerank import NeuralReranker
 
@@ -76,7 +76,7 @@ def run(args) -> dict:
         model, vocab = load_checkpoint(Path(path), device, **overrides)
         r = NeuralReranker(model, vocab)
         print(f"{label} ({path}, window {model.cfg.window}) on {name}:", flush=True)
-        res["models"][label] = {"weights": str(path), "window": model.cfg.window,
+        res["models"][label] = {"weights": shown_path(path), "window": model.cfg.window,
                                 "layers": ["attention" if b.attention else "kda"
                                            for b in model.blocks],
                                 "by_context": measure(r, args.repeats)}

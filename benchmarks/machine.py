@@ -15,6 +15,25 @@ __all__ = ["cpu_model", "busy_core"]
 _SPIN = "import time\nwhile True:\n    sum(i * i for i in range(10000))\n"
 
 
+def shown_path(path) -> str:
+    """A path as a benchmark's results record it: relative to the repository when inside
+    it, else its file name (results say what was run, not where on some machine)."""
+    path = Path(path).resolve()
+    root = Path(__file__).resolve().parent.parent
+    return str(path.relative_to(root)) if path.is_relative_to(root) else path.name
+
+
+def git_commit(checkout) -> str:
+    """The commit checked out at `checkout` (a short hash), or "" if it cannot be read."""
+    import subprocess
+
+    try:
+        return subprocess.run(["git", "-C", str(checkout), "rev-parse", "--short", "HEAD"],
+                              capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return ""
+
+
 def cpu_model() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():

@@ -34,6 +34,7 @@ sys.path.insert(0, str(ROOT))
 import torch  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
+from benchmarks.machine import shown_path  # noqa: E402
 from evaluation.metrics import char_accuracy  # noqa: E402
 from evaluation.replay import replay  # noqa: E402
 from evaluation.typing_log import load_log  # noqa: E402
@@ -140,7 +141,7 @@ def main() -> int:
                     Config(learning=False, lm=True, lm_mode=args.lm_mode), reranker=reranker)
         if args.width:
             on.search_width = args.width
-        res: dict = {"weights": str(weights) if weights else "lm/weights (shipped)", "tuning": {},
+        res: dict = {"weights": shown_path(weights) if weights else "lm/weights (shipped)", "tuning": {},
                      "top": reranker.top,
                      "width": on.search_width if search else None}
 

@@ -148,7 +148,8 @@ def import_file(cache: Path, db: Path, src: Path, fmt: str) -> dict:
             "import_s": round(wall, 2), "import_cpu_s": round(cpu, 2),
             "import_peak_rss_mb": round(rss, 1), "db_mb": round(db.stat().st_size / 1e6, 1),
             "load_average": round(load, 2),
-            "report": out.strip().splitlines()[-1] if out.strip() else ""}
+            "report": (out.strip().splitlines()[-1] if out.strip() else "")
+            .replace(str(src.parent) + "/", "")}  # the report names the file, not its directory
 
 
 def _rss_mb(field: str = "VmRSS") -> float:
