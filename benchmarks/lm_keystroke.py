@@ -25,6 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from evaluation.replay import save_figure  # noqa: E402
 from evaluation.typing_log import read_log  # noqa: E402
 from ime.config import Config  # noqa: E402
 from ime.engine import Engine  # noqa: E402
@@ -192,10 +193,7 @@ def plot(out: dict, path: Path) -> None:
                  f"{out['records']} records, {out.get('device', '')})")
     ax.legend(fontsize=7)
     ax.grid(alpha=0.3)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 if __name__ == "__main__":
